@@ -1,0 +1,33 @@
+# forkjoin — the two set-up commands.
+#
+#   make demo   install what is missing, build, run an agent against the simulator
+#   make test   install what is missing, build, run every test
+#
+# BUILDDIR and MESON_ARGS may be overridden.
+
+BUILDDIR ?= build
+MESON_ARGS ?=
+
+.PHONY: all deps setup build demo test clean
+
+all: build
+
+deps:
+	@./build-aux/install-deps.sh
+
+$(BUILDDIR)/build.ninja:
+	meson setup $(BUILDDIR) $(MESON_ARGS)
+
+setup: deps $(BUILDDIR)/build.ninja
+
+build: setup
+	meson compile -C $(BUILDDIR)
+
+demo: build
+	$(BUILDDIR)/examples/c/fj-stream-demo --simulate
+
+test: build
+	GIO_USE_PROXY_RESOLVER=dummy meson test -C $(BUILDDIR) --print-errorlogs
+
+clean:
+	rm -rf $(BUILDDIR)

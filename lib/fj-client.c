@@ -1,0 +1,1740 @@
+/* fj-client.c
+ *
+ * Copyright 2026 The forkjoin authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include <libsoup/soup.h>
+
+#include "fj-client.h"
+#include "fj-client-private.h"
+#include "fj-enums.h"
+#include "fj-error-private.h"
+#include "fj-error.h"
+#include "fj-message-events-private.h"
+#include "fj-message-private.h"
+#include "fj-sse-parser-private.h"
+
+/**
+ * FjClient:
+ *
+ * One API endpoint: base URL, credentials, API version, retries and a pool
+ * of HTTP sessions.
+ *
+ * A client sends one [class@Message] at a time per call of
+ * [method@Client.send_async] and is meant to be shared: every agent of a
+ * run, and every runner of a process, can use the same client.
+ *
+ * ## Transport
+ *
+ * All HTTP runs with libsoup's asynchronous API on the thread-default
+ * [struct@GLib.MainContext] of the caller. libsoup opens a new connection
+ * for every `POST` unless the message is marked idempotent, and its
+ * per-request CPU cost grows with the number of connections one session
+ * holds, so the client marks every request %SOUP_MESSAGE_IDEMPOTENT (libsoup
+ * never re-sends a `POST` by itself) and keeps a pool of sessions with at
+ * most [property@Client:connections-per-session] connections each, adding a
+ * session when all are busy.
+ *
+ * ## Retries
+ *
+ * A reply that carries `x-should-retry` is retried as it says. Otherwise
+ * 408, 409, 429 and 5xx replies, and connection failures before any byte of
+ * the reply body, are retried up to [property@Client:max-retries] times.
+ * The wait is the server's `retry-after-ms` or `retry-after` when given,
+ * else exponential backoff with jitter (0.5 s doubling up to 8 s, less up to
+ * 25 %). Once body bytes have arrived nothing is retried: a dropped stream
+ * or an `error` event ends the attempt and the message keeps the text it
+ * had.
+ *
+ * ## Credentials
+ *
+ * [property@Client:api-key] is sent as `x-api-key`, and
+ * [property@Client:auth-token] as `Authorization: Bearer`. Both default to
+ * the environment (`ANTHROPIC_API_KEY`, `ANTHROPIC_AUTH_TOKEN`), as the
+ * official SDKs do. Neither can be read back, and neither ever appears in
+ * an error, a log line or a result.
+ *
+ * Since: 1.0
+ */
+
+#define DEFAULT_CONNECTIONS_PER_SESSION 32
+#define DEFAULT_IDLE_TIMEOUT 120.0
+#define DEFAULT_MAX_RETRIES 2
+#define MAX_REPLY_SIZE (64 * 1024 * 1024)
+#define MAX_ERROR_BODY_SIZE (1024 * 1024)
+#define READ_BUFFER_SIZE (16 * 1024)
+#define INITIAL_RETRY_DELAY 0.5
+#define MAX_RETRY_DELAY 8.0
+
+typedef struct
+{
+  SoupSession *session;
+  guint        in_flight;
+} SessionSlot;
+
+/* The sessions used from one GMainContext: a SoupSession delivers its
+ * callbacks on the context it is used from, so callers on other threads
+ * (the _sync variants) get sessions of their own. */
+typedef struct
+{
+  GMainContext *context;
+  GPtrArray    *slots;
+} SessionPool;
+
+struct _FjClient
+{
+  GObject       parent_instance;
+
+  char         *base_url;
+  char         *api_key;
+  char         *auth_token;
+  char         *api_version;
+  GTlsDatabase *tls_database;
+  double        idle_timeout;
+  guint         max_retries;
+  guint         connections_per_session;
+
+  GMutex        pools_lock;
+  GPtrArray    *pools;
+};
+
+enum {
+  PROP_0,
+  PROP_BASE_URL,
+  PROP_API_KEY,
+  PROP_AUTH_TOKEN,
+  PROP_HAS_CREDENTIALS,
+  PROP_API_VERSION,
+  PROP_MAX_RETRIES,
+  PROP_IDLE_TIMEOUT,
+  PROP_CONNECTIONS_PER_SESSION,
+  PROP_N_SESSIONS,
+  PROP_TLS_DATABASE,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+G_DEFINE_FINAL_TYPE (FjClient, fj_client, G_TYPE_OBJECT)
+
+static void
+session_slot_free (gpointer data)
+{
+  SessionSlot *slot = data;
+
+  soup_session_abort (slot->session);
+  g_object_unref (slot->session);
+  g_free (slot);
+}
+
+static void
+session_pool_free (gpointer data)
+{
+  SessionPool *pool = data;
+
+  g_ptr_array_unref (pool->slots);
+  g_main_context_unref (pool->context);
+  g_free (pool);
+}
+
+void
+_fj_client_release_context (FjClient     *self,
+                            GMainContext *context)
+{
+  g_autoptr(GPtrArray) dropped = g_ptr_array_new_with_free_func (session_pool_free);
+
+  g_mutex_lock (&self->pools_lock);
+  for (guint i = self->pools->len; i > 0; i--)
+    {
+      SessionPool *pool = g_ptr_array_index (self->pools, i - 1);
+
+      if (pool->context == context)
+        g_ptr_array_add (dropped, g_ptr_array_steal_index (self->pools, i - 1));
+    }
+  g_mutex_unlock (&self->pools_lock);
+
+  if (dropped->len > 0)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_SESSIONS]);
+}
+
+static SessionPool *
+get_pool (FjClient     *self,
+          GMainContext *context)
+{
+  SessionPool *pool = NULL;
+
+  g_mutex_lock (&self->pools_lock);
+  for (guint i = 0; i < self->pools->len; i++)
+    {
+      SessionPool *p = g_ptr_array_index (self->pools, i);
+
+      if (p->context == context)
+        {
+          pool = p;
+          break;
+        }
+    }
+  if (pool == NULL)
+    {
+      pool = g_new0 (SessionPool, 1);
+      pool->context = g_main_context_ref (context);
+      pool->slots = g_ptr_array_new_with_free_func (session_slot_free);
+      g_ptr_array_add (self->pools, pool);
+    }
+  g_mutex_unlock (&self->pools_lock);
+
+  return pool;
+}
+
+/* The first session with a free connection, so that idle keep-alive
+ * connections are reused and the number of connections stays close to the
+ * peak number of requests in flight. */
+static SessionSlot *
+acquire_slot (FjClient    *self,
+              SessionPool *pool)
+{
+  SessionSlot *slot;
+
+  for (guint i = 0; i < pool->slots->len; i++)
+    {
+      slot = g_ptr_array_index (pool->slots, i);
+      if (slot->in_flight < self->connections_per_session)
+        {
+          slot->in_flight++;
+          return slot;
+        }
+    }
+
+  slot = g_new0 (SessionSlot, 1);
+  slot->session = soup_session_new_with_options ("max-conns", self->connections_per_session,
+                                                 "max-conns-per-host", self->connections_per_session,
+                                                 "user-agent", "forkjoin/" PACKAGE_VERSION,
+                                                 NULL);
+  if (self->tls_database != NULL)
+    soup_session_set_tls_database (slot->session, self->tls_database);
+  slot->in_flight = 1;
+
+  g_mutex_lock (&self->pools_lock);
+  g_ptr_array_add (pool->slots, slot);
+  g_mutex_unlock (&self->pools_lock);
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_SESSIONS]);
+
+  return slot;
+}
+
+static void
+release_slot (SessionSlot *slot)
+{
+  g_assert (slot->in_flight > 0);
+  slot->in_flight--;
+}
+
+/* Base URLs are kept without a trailing '/': requests append "/v1/...". */
+static char *
+normalize_base_url (const char *base_url)
+{
+  char *url = g_strdup (base_url);
+  gsize len = strlen (url);
+
+  while (len > 0 && url[len - 1] == '/')
+    url[--len] = '\0';
+
+  return url;
+}
+
+static char *
+env_or_null (const char *name)
+{
+  const char *value = g_getenv (name);
+
+  return (value != NULL && *value != '\0') ? g_strdup (value) : NULL;
+}
+
+static void
+fj_client_finalize (GObject *object)
+{
+  FjClient *self = (FjClient *)object;
+
+  g_clear_pointer (&self->pools, g_ptr_array_unref);
+  g_mutex_clear (&self->pools_lock);
+  g_clear_object (&self->tls_database);
+  g_clear_pointer (&self->base_url, g_free);
+  if (self->api_key != NULL)
+    memset (self->api_key, 0, strlen (self->api_key));
+  g_clear_pointer (&self->api_key, g_free);
+  if (self->auth_token != NULL)
+    memset (self->auth_token, 0, strlen (self->auth_token));
+  g_clear_pointer (&self->auth_token, g_free);
+  g_clear_pointer (&self->api_version, g_free);
+
+  G_OBJECT_CLASS (fj_client_parent_class)->finalize (object);
+}
+
+static void
+fj_client_get_property (GObject    *object,
+                        guint       prop_id,
+                        GValue     *value,
+                        GParamSpec *pspec)
+{
+  FjClient *self = FJ_CLIENT (object);
+
+  switch (prop_id)
+    {
+    case PROP_BASE_URL:
+      g_value_set_string (value, fj_client_get_base_url (self));
+      break;
+
+    case PROP_HAS_CREDENTIALS:
+      g_value_set_boolean (value, fj_client_get_has_credentials (self));
+      break;
+
+    case PROP_API_VERSION:
+      g_value_set_string (value, fj_client_get_api_version (self));
+      break;
+
+    case PROP_MAX_RETRIES:
+      g_value_set_uint (value, fj_client_get_max_retries (self));
+      break;
+
+    case PROP_IDLE_TIMEOUT:
+      g_value_set_double (value, fj_client_get_idle_timeout (self));
+      break;
+
+    case PROP_CONNECTIONS_PER_SESSION:
+      g_value_set_uint (value, fj_client_get_connections_per_session (self));
+      break;
+
+    case PROP_N_SESSIONS:
+      g_value_set_uint (value, fj_client_get_n_sessions (self));
+      break;
+
+    case PROP_TLS_DATABASE:
+      g_value_set_object (value, fj_client_get_tls_database (self));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+fj_client_set_property (GObject      *object,
+                        guint         prop_id,
+                        const GValue *value,
+                        GParamSpec   *pspec)
+{
+  FjClient *self = FJ_CLIENT (object);
+
+  switch (prop_id)
+    {
+    case PROP_BASE_URL:
+      fj_client_set_base_url (self, g_value_get_string (value));
+      break;
+
+    case PROP_API_KEY:
+      fj_client_set_api_key (self, g_value_get_string (value));
+      break;
+
+    case PROP_AUTH_TOKEN:
+      fj_client_set_auth_token (self, g_value_get_string (value));
+      break;
+
+    case PROP_API_VERSION:
+      fj_client_set_api_version (self, g_value_get_string (value));
+      break;
+
+    case PROP_MAX_RETRIES:
+      fj_client_set_max_retries (self, g_value_get_uint (value));
+      break;
+
+    case PROP_IDLE_TIMEOUT:
+      fj_client_set_idle_timeout (self, g_value_get_double (value));
+      break;
+
+    case PROP_CONNECTIONS_PER_SESSION:
+      fj_client_set_connections_per_session (self, g_value_get_uint (value));
+      break;
+
+    case PROP_TLS_DATABASE:
+      fj_client_set_tls_database (self, g_value_get_object (value));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+fj_client_class_init (FjClientClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = fj_client_finalize;
+  object_class->get_property = fj_client_get_property;
+  object_class->set_property = fj_client_set_property;
+
+  /**
+   * FjClient:base-url:
+   *
+   * The base URL of the API, without `/v1`: requests go to
+   * `{base-url}/v1/messages`. Defaults to `ANTHROPIC_BASE_URL`, else
+   * %FJ_CLIENT_DEFAULT_BASE_URL.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_BASE_URL] =
+    g_param_spec_string ("base-url", NULL, NULL,
+                         NULL,
+                         (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * FjClient:api-key:
+   *
+   * The API key, sent as `x-api-key`. Write-only: it cannot be read back.
+   * Defaults to `ANTHROPIC_API_KEY`.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_API_KEY] =
+    g_param_spec_string ("api-key", NULL, NULL,
+                         NULL,
+                         (G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * FjClient:auth-token:
+   *
+   * A bearer token, sent as `Authorization: Bearer`. Write-only.
+   * Defaults to `ANTHROPIC_AUTH_TOKEN`.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_AUTH_TOKEN] =
+    g_param_spec_string ("auth-token", NULL, NULL,
+                         NULL,
+                         (G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * FjClient:has-credentials:
+   *
+   * Whether an API key or a bearer token is set.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_HAS_CREDENTIALS] =
+    g_param_spec_boolean ("has-credentials", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * FjClient:api-version:
+   *
+   * The `anthropic-version` header. Defaults to
+   * %FJ_CLIENT_DEFAULT_API_VERSION.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_API_VERSION] =
+    g_param_spec_string ("api-version", NULL, NULL,
+                         FJ_CLIENT_DEFAULT_API_VERSION,
+                         (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * FjClient:max-retries:
+   *
+   * How many times a failed attempt is retried when the failure allows it
+   * (so at most this plus one attempts). 0 turns retries off.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_MAX_RETRIES] =
+    g_param_spec_uint ("max-retries", NULL, NULL,
+                       0, 100, DEFAULT_MAX_RETRIES,
+                       (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * FjClient:idle-timeout:
+   *
+   * Seconds an attempt may go without receiving anything (headers or body
+   * bytes) before it is aborted with %FJ_ERROR_TIMED_OUT. An attempt
+   * aborted before any body byte arrived is retried. 0 turns it off.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_IDLE_TIMEOUT] =
+    g_param_spec_double ("idle-timeout", NULL, NULL,
+                         0, G_MAXDOUBLE, DEFAULT_IDLE_TIMEOUT,
+                         (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * FjClient:connections-per-session:
+   *
+   * The most connections one HTTP session of the pool opens. When every
+   * session has this many requests in flight the client adds a session.
+   * Changing it applies to sessions created afterwards.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_CONNECTIONS_PER_SESSION] =
+    g_param_spec_uint ("connections-per-session", NULL, NULL,
+                       1, 1024, DEFAULT_CONNECTIONS_PER_SESSION,
+                       (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * FjClient:n-sessions:
+   *
+   * How many HTTP sessions the pool holds, over all main contexts.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_N_SESSIONS] =
+    g_param_spec_uint ("n-sessions", NULL, NULL,
+                       0, G_MAXUINT, 0,
+                       (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * FjClient:tls-database:
+   *
+   * The certificate database used to verify the server, or %NULL for the
+   * system's. Certificates are always verified. Set it before the first
+   * request.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_TLS_DATABASE] =
+    g_param_spec_object ("tls-database", NULL, NULL,
+                         G_TYPE_TLS_DATABASE,
+                         (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+fj_client_init (FjClient *self)
+{
+  g_mutex_init (&self->pools_lock);
+  self->pools = g_ptr_array_new_with_free_func (session_pool_free);
+  self->api_version = g_strdup (FJ_CLIENT_DEFAULT_API_VERSION);
+  self->max_retries = DEFAULT_MAX_RETRIES;
+  self->idle_timeout = DEFAULT_IDLE_TIMEOUT;
+  self->connections_per_session = DEFAULT_CONNECTIONS_PER_SESSION;
+  self->base_url = normalize_base_url (g_getenv ("ANTHROPIC_BASE_URL") && *g_getenv ("ANTHROPIC_BASE_URL") ?
+                                      g_getenv ("ANTHROPIC_BASE_URL") : FJ_CLIENT_DEFAULT_BASE_URL);
+  self->api_key = env_or_null ("ANTHROPIC_API_KEY");
+  self->auth_token = env_or_null ("ANTHROPIC_AUTH_TOKEN");
+}
+
+/**
+ * fj_client_new:
+ *
+ * Creates a client for the API at `ANTHROPIC_BASE_URL` (or the public
+ * API), with the credentials of the environment.
+ *
+ * Returns: (transfer full): a new #FjClient
+ *
+ * Since: 1.0
+ */
+FjClient *
+fj_client_new (void)
+{
+  return g_object_new (FJ_TYPE_CLIENT, NULL);
+}
+
+/**
+ * fj_client_new_for_base_url:
+ * @base_url: the API's base URL, without `/v1`
+ *
+ * Creates a client for the API at @base_url, with the credentials of the
+ * environment.
+ *
+ * Returns: (transfer full): a new #FjClient
+ *
+ * Since: 1.0
+ */
+FjClient *
+fj_client_new_for_base_url (const char *base_url)
+{
+  g_return_val_if_fail (base_url != NULL, NULL);
+
+  return g_object_new (FJ_TYPE_CLIENT, "base-url", base_url, NULL);
+}
+
+/**
+ * fj_client_get_base_url:
+ * @self: a #FjClient
+ *
+ * Gets the base URL requests go to.
+ *
+ * Returns: the base URL
+ *
+ * Since: 1.0
+ */
+const char *
+fj_client_get_base_url (FjClient *self)
+{
+  g_return_val_if_fail (FJ_IS_CLIENT (self), NULL);
+
+  return self->base_url;
+}
+
+/**
+ * fj_client_set_base_url:
+ * @self: a #FjClient
+ * @base_url: (nullable): the base URL, or %NULL for the default
+ *
+ * Sets the base URL, without `/v1`. A trailing `/` is dropped.
+ *
+ * Since: 1.0
+ */
+void
+fj_client_set_base_url (FjClient   *self,
+                        const char *base_url)
+{
+  g_autofree char *url = NULL;
+
+  g_return_if_fail (FJ_IS_CLIENT (self));
+
+  url = normalize_base_url (base_url != NULL ? base_url : FJ_CLIENT_DEFAULT_BASE_URL);
+
+  if (g_strcmp0 (url, self->base_url) == 0)
+    return;
+
+  g_free (self->base_url);
+  self->base_url = g_steal_pointer (&url);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BASE_URL]);
+}
+
+static void
+replace_secret (char       **field,
+                const char  *value)
+{
+  if (*field != NULL)
+    memset (*field, 0, strlen (*field));
+  g_free (*field);
+  *field = (value != NULL && *value != '\0') ? g_strdup (value) : NULL;
+}
+
+/**
+ * fj_client_set_api_key:
+ * @self: a #FjClient
+ * @api_key: (nullable): the API key, or %NULL for none
+ *
+ * Sets the key sent as `x-api-key`. It cannot be read back.
+ *
+ * Since: 1.0
+ */
+void
+fj_client_set_api_key (FjClient   *self,
+                       const char *api_key)
+{
+  gboolean had;
+
+  g_return_if_fail (FJ_IS_CLIENT (self));
+
+  had = fj_client_get_has_credentials (self);
+  replace_secret (&self->api_key, api_key);
+  if (had != fj_client_get_has_credentials (self))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HAS_CREDENTIALS]);
+}
+
+/**
+ * fj_client_set_auth_token:
+ * @self: a #FjClient
+ * @auth_token: (nullable): the bearer token, or %NULL for none
+ *
+ * Sets the token sent as `Authorization: Bearer`. It cannot be read back.
+ *
+ * Since: 1.0
+ */
+void
+fj_client_set_auth_token (FjClient   *self,
+                          const char *auth_token)
+{
+  gboolean had;
+
+  g_return_if_fail (FJ_IS_CLIENT (self));
+
+  had = fj_client_get_has_credentials (self);
+  replace_secret (&self->auth_token, auth_token);
+  if (had != fj_client_get_has_credentials (self))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HAS_CREDENTIALS]);
+}
+
+/**
+ * fj_client_get_has_credentials:
+ * @self: a #FjClient
+ *
+ * Whether an API key or a bearer token is set.
+ *
+ * Returns: %TRUE if requests will carry credentials
+ *
+ * Since: 1.0
+ */
+gboolean
+fj_client_get_has_credentials (FjClient *self)
+{
+  g_return_val_if_fail (FJ_IS_CLIENT (self), FALSE);
+
+  return self->api_key != NULL || self->auth_token != NULL;
+}
+
+/**
+ * fj_client_get_api_version:
+ * @self: a #FjClient
+ *
+ * Gets the `anthropic-version` sent with each request.
+ *
+ * Returns: the API version
+ *
+ * Since: 1.0
+ */
+const char *
+fj_client_get_api_version (FjClient *self)
+{
+  g_return_val_if_fail (FJ_IS_CLIENT (self), NULL);
+
+  return self->api_version;
+}
+
+/**
+ * fj_client_set_api_version:
+ * @self: a #FjClient
+ * @api_version: (nullable): the version, or %NULL for the default
+ *
+ * Sets the `anthropic-version` header.
+ *
+ * Since: 1.0
+ */
+void
+fj_client_set_api_version (FjClient   *self,
+                           const char *api_version)
+{
+  g_return_if_fail (FJ_IS_CLIENT (self));
+
+  if (api_version == NULL)
+    api_version = FJ_CLIENT_DEFAULT_API_VERSION;
+  if (g_strcmp0 (api_version, self->api_version) == 0)
+    return;
+
+  g_free (self->api_version);
+  self->api_version = g_strdup (api_version);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_API_VERSION]);
+}
+
+/**
+ * fj_client_get_max_retries:
+ * @self: a #FjClient
+ *
+ * Gets how many times a failed attempt may be retried.
+ *
+ * Returns: the number of retries
+ *
+ * Since: 1.0
+ */
+guint
+fj_client_get_max_retries (FjClient *self)
+{
+  g_return_val_if_fail (FJ_IS_CLIENT (self), 0);
+
+  return self->max_retries;
+}
+
+/**
+ * fj_client_set_max_retries:
+ * @self: a #FjClient
+ * @max_retries: the number of retries
+ *
+ * Sets how many times a failed attempt may be retried.
+ *
+ * Since: 1.0
+ */
+void
+fj_client_set_max_retries (FjClient *self,
+                           guint     max_retries)
+{
+  g_return_if_fail (FJ_IS_CLIENT (self));
+
+  if (self->max_retries == max_retries)
+    return;
+
+  self->max_retries = max_retries;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_RETRIES]);
+}
+
+/**
+ * fj_client_get_idle_timeout:
+ * @self: a #FjClient
+ *
+ * Gets the idle timeout of one attempt, in seconds.
+ *
+ * Returns: the idle timeout, 0 when off
+ *
+ * Since: 1.0
+ */
+double
+fj_client_get_idle_timeout (FjClient *self)
+{
+  g_return_val_if_fail (FJ_IS_CLIENT (self), 0);
+
+  return self->idle_timeout;
+}
+
+/**
+ * fj_client_set_idle_timeout:
+ * @self: a #FjClient
+ * @seconds: the idle timeout, 0 to turn it off
+ *
+ * Sets how long one attempt may receive nothing before it is aborted.
+ *
+ * Since: 1.0
+ */
+void
+fj_client_set_idle_timeout (FjClient *self,
+                            double    seconds)
+{
+  g_return_if_fail (FJ_IS_CLIENT (self));
+  g_return_if_fail (seconds >= 0);
+
+  if (self->idle_timeout == seconds)
+    return;
+
+  self->idle_timeout = seconds;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IDLE_TIMEOUT]);
+}
+
+/**
+ * fj_client_get_connections_per_session:
+ * @self: a #FjClient
+ *
+ * Gets the most connections one session of the pool opens.
+ *
+ * Returns: the number of connections
+ *
+ * Since: 1.0
+ */
+guint
+fj_client_get_connections_per_session (FjClient *self)
+{
+  g_return_val_if_fail (FJ_IS_CLIENT (self), 0);
+
+  return self->connections_per_session;
+}
+
+/**
+ * fj_client_set_connections_per_session:
+ * @self: a #FjClient
+ * @n_connections: the number of connections, at least 1
+ *
+ * Sets the most connections one session of the pool opens; it applies to
+ * sessions created afterwards.
+ *
+ * Since: 1.0
+ */
+void
+fj_client_set_connections_per_session (FjClient *self,
+                                       guint     n_connections)
+{
+  g_return_if_fail (FJ_IS_CLIENT (self));
+  g_return_if_fail (n_connections > 0);
+
+  if (self->connections_per_session == n_connections)
+    return;
+
+  self->connections_per_session = n_connections;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONNECTIONS_PER_SESSION]);
+}
+
+/**
+ * fj_client_get_n_sessions:
+ * @self: a #FjClient
+ *
+ * Gets how many HTTP sessions the pool holds.
+ *
+ * Returns: the number of sessions
+ *
+ * Since: 1.0
+ */
+guint
+fj_client_get_n_sessions (FjClient *self)
+{
+  guint n = 0;
+
+  g_return_val_if_fail (FJ_IS_CLIENT (self), 0);
+
+  g_mutex_lock (&self->pools_lock);
+  for (guint i = 0; i < self->pools->len; i++)
+    n += ((SessionPool *) g_ptr_array_index (self->pools, i))->slots->len;
+  g_mutex_unlock (&self->pools_lock);
+
+  return n;
+}
+
+/**
+ * fj_client_get_tls_database:
+ * @self: a #FjClient
+ *
+ * Gets the certificate database used to verify servers.
+ *
+ * Returns: (transfer none) (nullable): the database, or %NULL for the
+ *   system's
+ *
+ * Since: 1.0
+ */
+GTlsDatabase *
+fj_client_get_tls_database (FjClient *self)
+{
+  g_return_val_if_fail (FJ_IS_CLIENT (self), NULL);
+
+  return self->tls_database;
+}
+
+/**
+ * fj_client_set_tls_database:
+ * @self: a #FjClient
+ * @database: (nullable): a #GTlsDatabase, or %NULL for the system's
+ *
+ * Sets the certificate database used to verify servers, for example one
+ * that trusts a private certificate authority. Sessions already created
+ * take it too.
+ *
+ * Since: 1.0
+ */
+void
+fj_client_set_tls_database (FjClient     *self,
+                            GTlsDatabase *database)
+{
+  g_return_if_fail (FJ_IS_CLIENT (self));
+  g_return_if_fail (!database || G_IS_TLS_DATABASE (database));
+
+  if (!g_set_object (&self->tls_database, database))
+    return;
+
+  g_mutex_lock (&self->pools_lock);
+  for (guint i = 0; i < self->pools->len; i++)
+    {
+      SessionPool *pool = g_ptr_array_index (self->pools, i);
+
+      for (guint j = 0; j < pool->slots->len; j++)
+        {
+          SessionSlot *slot = g_ptr_array_index (pool->slots, j);
+
+          soup_session_set_tls_database (slot->session, database);
+        }
+    }
+  g_mutex_unlock (&self->pools_lock);
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_DATABASE]);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Sending                                                                */
+/* ---------------------------------------------------------------------- */
+
+typedef struct
+{
+  FjClient      *client;
+  FjMessage     *message;
+  GMainContext  *context;
+  SessionPool   *pool;
+  GBytes        *body;
+  char          *url;
+
+  /* One attempt */
+  SessionSlot   *slot;
+  SoupMessage   *soup_msg;
+  GCancellable  *attempt_cancellable;
+  GInputStream  *stream;
+  FjSseParser   *parser;
+  GByteArray    *reply;
+  GSource       *idle_source;
+  GSource       *retry_source;
+  GSource       *retry_cancel_source;
+  GCancellable  *outer;
+  gulong         cancel_handler;
+  guint          attempt;
+  guint          status;
+  gboolean       streaming;
+  gboolean       idle_fired;
+  guint64        body_bytes;
+  guint8         buffer[READ_BUFFER_SIZE];
+} SendState;
+
+static void start_attempt (GTask *task);
+static void read_next (GTask *task);
+
+static void
+destroy_source (GSource **source)
+{
+  if (*source != NULL)
+    {
+      g_source_destroy (*source);
+      g_source_unref (*source);
+      *source = NULL;
+    }
+}
+
+static void
+end_attempt (SendState *state)
+{
+  destroy_source (&state->idle_source);
+  if (state->cancel_handler != 0)
+    {
+      g_cancellable_disconnect (state->outer, state->cancel_handler);
+      state->cancel_handler = 0;
+    }
+  if (state->slot != NULL)
+    {
+      release_slot (state->slot);
+      state->slot = NULL;
+    }
+  g_clear_object (&state->stream);
+  g_clear_object (&state->soup_msg);
+  g_clear_object (&state->attempt_cancellable);
+  g_clear_pointer (&state->parser, _fj_sse_parser_free);
+  g_clear_pointer (&state->reply, g_byte_array_unref);
+}
+
+static void
+send_state_free (gpointer data)
+{
+  SendState *state = data;
+
+  end_attempt (state);
+  destroy_source (&state->retry_source);
+  destroy_source (&state->retry_cancel_source);
+  g_clear_pointer (&state->body, g_bytes_unref);
+  g_clear_pointer (&state->url, g_free);
+  g_clear_pointer (&state->context, g_main_context_unref);
+  g_clear_object (&state->outer);
+  g_clear_object (&state->message);
+  g_clear_object (&state->client);
+  g_free (state);
+}
+
+static void
+cancel_attempt_cb (GCancellable *cancellable,
+                   gpointer      user_data)
+{
+  g_cancellable_cancel (G_CANCELLABLE (user_data));
+}
+
+static gboolean
+idle_timeout_cb (gpointer user_data)
+{
+  SendState *state = user_data;
+
+  state->idle_fired = TRUE;
+  g_clear_pointer (&state->idle_source, g_source_unref);
+  if (state->attempt_cancellable != NULL)
+    g_cancellable_cancel (state->attempt_cancellable);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Restarts the attempt's idle timer: called whenever anything arrives. */
+static void
+touch_idle (SendState *state)
+{
+  if (state->client->idle_timeout <= 0)
+    return;
+
+  if (state->idle_source != NULL)
+    {
+      g_source_set_ready_time (state->idle_source,
+                               g_get_monotonic_time () +
+                               (gint64) (state->client->idle_timeout * G_USEC_PER_SEC));
+      return;
+    }
+
+  state->idle_source = g_timeout_source_new ((guint) (state->client->idle_timeout * 1000));
+  g_source_set_ready_time (state->idle_source,
+                           g_get_monotonic_time () +
+                           (gint64) (state->client->idle_timeout * G_USEC_PER_SEC));
+  g_source_set_callback (state->idle_source, idle_timeout_cb, state, NULL);
+  g_source_set_static_name (state->idle_source, "[forkjoin] idle timeout");
+  g_source_attach (state->idle_source, state->context);
+}
+
+static const char *
+header (SoupMessage *msg,
+        const char  *name)
+{
+  return soup_message_headers_get_one (soup_message_get_response_headers (msg), name);
+}
+
+/* The wait the server asked for, in seconds, or a negative number. */
+static double
+retry_after_hint (SoupMessage *msg)
+{
+  const char *value;
+  char *end = NULL;
+  double seconds;
+
+  if (msg == NULL)
+    return -1;
+
+  if ((value = header (msg, "retry-after-ms")) != NULL)
+    {
+      seconds = g_ascii_strtod (value, &end) / 1000.0;
+      if (end != value && isfinite (seconds) && seconds >= 0)
+        return seconds;
+    }
+
+  if ((value = header (msg, "retry-after")) != NULL)
+    {
+      g_autoptr(GDateTime) date = NULL;
+
+      seconds = g_ascii_strtod (value, &end);
+      if (end != value && isfinite (seconds) && seconds >= 0)
+        return seconds;
+
+      if ((date = soup_date_time_new_from_http_string (value)) != NULL)
+        {
+          g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+
+          return MAX (0, g_date_time_difference (date, now) / (double) G_USEC_PER_SEC);
+        }
+    }
+
+  return -1;
+}
+
+static double
+backoff_delay (guint retries_done)
+{
+  double delay = MIN (INITIAL_RETRY_DELAY * pow (2, MIN (retries_done, 30)), MAX_RETRY_DELAY);
+
+  return delay * (1.0 - 0.25 * g_random_double ());
+}
+
+static gboolean
+status_is_retryable (guint status)
+{
+  return status == 408 || status == 409 || status == 429 || status >= 500;
+}
+
+static void
+finish_success (GTask *task)
+{
+  SendState *state = g_task_get_task_data (task);
+
+  end_attempt (state);
+  _fj_message_set_phase (state->message, FJ_MESSAGE_PHASE_DONE);
+  g_task_return_boolean (task, TRUE);
+  g_object_unref (task);
+}
+
+static void
+finish_error (GTask  *task,
+              GError *error)
+{
+  SendState *state = g_task_get_task_data (task);
+
+  end_attempt (state);
+  _fj_message_set_phase (state->message, FJ_MESSAGE_PHASE_DONE);
+  g_task_return_error (task, error);
+  g_object_unref (task);
+}
+
+static gboolean
+retry_timer_cb (gpointer user_data)
+{
+  GTask *task = user_data;
+  SendState *state = g_task_get_task_data (task);
+
+  destroy_source (&state->retry_cancel_source);
+  g_clear_pointer (&state->retry_source, g_source_unref);
+  start_attempt (task);
+
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+retry_cancelled_cb (GCancellable *cancellable,
+                    gpointer      user_data)
+{
+  GTask *task = user_data;
+  SendState *state = g_task_get_task_data (task);
+
+  destroy_source (&state->retry_source);
+  g_clear_pointer (&state->retry_cancel_source, g_source_unref);
+  finish_error (task, g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                   "cancelled while waiting to retry"));
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Decides between a retry and the end, for a failure that happened before
+ * any byte of the reply body.  @should_retry is the server's
+ * x-should-retry (-1 when absent). */
+static void
+fail_or_retry (GTask   *task,
+               GError  *error,
+               int      should_retry,
+               gboolean retryable)
+{
+  SendState *state = g_task_get_task_data (task);
+  double hint = retry_after_hint (state->soup_msg);
+  gint64 deadline = _fj_message_get_deadline (state->message);
+  double remaining = -1;
+  double delay;
+
+  if (should_retry >= 0)
+    retryable = should_retry;
+
+  if (!retryable || state->attempt > state->client->max_retries)
+    {
+      if (state->attempt > 1)
+        g_prefix_error (&error, "after %u attempts: ", state->attempt);
+      finish_error (task, error);
+      return;
+    }
+
+  if (deadline > 0)
+    remaining = (deadline - g_get_monotonic_time ()) / (double) G_USEC_PER_SEC;
+
+  if (hint >= 0)
+    {
+      delay = hint;
+      if (remaining >= 0 && delay > remaining)
+        {
+          GError *limited = g_error_new (FJ_ERROR,
+                                         error->domain == FJ_ERROR &&
+                                         error->code == FJ_ERROR_OVERLOADED ?
+                                           FJ_ERROR_OVERLOADED : FJ_ERROR_RATE_LIMITED,
+                                         "%s; the server asked to wait %.1f s but only %.1f s remain",
+                                         error->message, delay, MAX (remaining, 0));
+          g_error_free (error);
+          finish_error (task, limited);
+          return;
+        }
+    }
+  else
+    {
+      delay = backoff_delay (state->attempt - 1);
+      if (remaining >= 0 && delay > remaining)
+        {
+          g_prefix_error (&error, "no time left to retry: ");
+          finish_error (task, error);
+          return;
+        }
+    }
+
+  g_debug ("%s: attempt %u failed (%s); retrying in %.3f s",
+           state->url, state->attempt, error->message, delay);
+
+  _fj_message_emit_retrying (state->message, state->attempt + 1, delay, error);
+  g_error_free (error);
+
+  end_attempt (state);
+  _fj_message_set_phase (state->message, FJ_MESSAGE_PHASE_RETRY_SLEEP);
+
+  state->retry_source = g_timeout_source_new ((guint) ceil (delay * 1000));
+  g_source_set_callback (state->retry_source, retry_timer_cb, task, NULL);
+  g_source_set_static_name (state->retry_source, "[forkjoin] retry");
+  g_source_attach (state->retry_source, state->context);
+
+  if (g_task_get_cancellable (task) != NULL)
+    {
+      state->retry_cancel_source = g_cancellable_source_new (g_task_get_cancellable (task));
+      g_source_set_callback (state->retry_cancel_source,
+                             (GSourceFunc) (void (*)(void)) retry_cancelled_cb, task, NULL);
+      g_source_attach (state->retry_cancel_source, state->context);
+    }
+}
+
+/* Turns a transport failure into the error the caller sees. */
+static GError *
+transport_error (SendState *state,
+                 GError    *error,
+                 GTask     *task)
+{
+  GCancellable *outer = g_task_get_cancellable (task);
+  GError *out;
+
+  if (g_cancellable_is_cancelled (outer))
+    out = g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
+  else if (state->idle_fired)
+    out = g_error_new (FJ_ERROR, FJ_ERROR_TIMED_OUT,
+                       "nothing received for %.0f s while %s (idle timeout)",
+                       state->client->idle_timeout,
+                       _fj_message_phase_describe (_fj_message_get_phase (state->message)));
+  else if (error->domain == G_TLS_ERROR)
+    out = g_error_new (FJ_ERROR, FJ_ERROR_TLS, "TLS error talking to %s: %s",
+                       state->client->base_url, error->message);
+  else if (state->body_bytes > 0)
+    out = g_error_new (FJ_ERROR, FJ_ERROR_CONNECTION,
+                       "connection dropped after %" G_GUINT64_FORMAT " bytes of the reply: %s",
+                       state->body_bytes, error->message);
+  else
+    out = g_error_new (FJ_ERROR, FJ_ERROR_CONNECTION, "cannot reach %s: %s",
+                       state->client->base_url, error->message);
+
+  return out;
+}
+
+static GError *
+api_error (SendState  *state,
+           const char *data,
+           gsize       length)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  const char *type = NULL;
+  const char *text = NULL;
+  const char *request_id = fj_message_get_request_id (state->message);
+  g_autofree char *excerpt = NULL;
+  JsonNode *root;
+
+  if (length > 0 && _fj_json_check_depth (data, length, FJ_JSON_MAX_DEPTH) &&
+      json_parser_load_from_data (parser, data, length, NULL) &&
+      (root = json_parser_get_root (parser)) != NULL &&
+      JSON_NODE_HOLDS_OBJECT (root))
+    {
+      JsonObject *object = json_node_get_object (root);
+      JsonNode *err_node = json_object_get_member (object, "error");
+      JsonObject *err = err_node && JSON_NODE_HOLDS_OBJECT (err_node) ?
+                        json_node_get_object (err_node) : NULL;
+
+      if (err != NULL)
+        {
+          type = json_object_get_string_member_with_default (err, "type", NULL);
+          text = json_object_get_string_member_with_default (err, "message", NULL);
+        }
+      if (request_id == NULL)
+        request_id = json_object_get_string_member_with_default (object, "request_id", NULL);
+    }
+
+  if (type == NULL && length > 0)
+    {
+      /* Not the API's JSON (a proxy's page, a 413 from a CDN): show the
+       * start of it, made valid UTF-8. */
+      excerpt = g_utf8_make_valid (data, MIN (length, 200));
+      g_strstrip (excerpt);
+    }
+
+  return g_error_new (FJ_ERROR, _fj_error_code_for_api_error (type, state->status),
+                      "HTTP %u %s%s%s%s%s%s",
+                      state->status,
+                      type ? type : soup_status_get_phrase (state->status),
+                      text || excerpt ? ": " : "",
+                      text ? text : (excerpt ? excerpt : ""),
+                      request_id ? " (request " : "",
+                      request_id ? request_id : "",
+                      request_id ? ")" : "");
+}
+
+static gboolean
+sse_event_cb (const char  *event,
+              const char  *data,
+              gsize        data_len,
+              gpointer     user_data,
+              GError     **error)
+{
+  SendState *state = user_data;
+
+  return _fj_message_handle_event (state->message, event, data, data_len, error);
+}
+
+static void
+reply_complete (GTask *task)
+{
+  SendState *state = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  if (state->status < 200 || state->status >= 300)
+    {
+      int should_retry = -1;
+      const char *header_value = header (state->soup_msg, "x-should-retry");
+      GError *err = api_error (state, (const char *) state->reply->data, state->reply->len);
+
+      if (header_value != NULL)
+        should_retry = g_ascii_strcasecmp (header_value, "true") == 0;
+
+      fail_or_retry (task, err, should_retry, status_is_retryable (state->status));
+      return;
+    }
+
+  if (state->streaming)
+    {
+      if (!_fj_sse_parser_finish (state->parser, &error) ||
+          !_fj_message_end_stream (state->message, &error))
+        {
+          finish_error (task, g_steal_pointer (&error));
+          return;
+        }
+    }
+  else if (!_fj_message_load_reply (state->message,
+                                    (const char *) state->reply->data,
+                                    state->reply->len, &error))
+    {
+      finish_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  finish_success (task);
+}
+
+static void
+read_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  GTask *task = user_data;
+  SendState *state = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  gssize n;
+
+  n = g_input_stream_read_finish (G_INPUT_STREAM (object), result, &error);
+
+  if (n < 0)
+    {
+      GError *err = transport_error (state, error, task);
+      gboolean ok_status = state->status >= 200 && state->status < 300;
+
+      /* Only a failure before any body byte may be retried. */
+      if (state->body_bytes == 0 && !g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+          !g_error_matches (err, FJ_ERROR, FJ_ERROR_TLS))
+        fail_or_retry (task, err, -1, TRUE);
+      else if (!ok_status && !g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          /* The error reply itself broke off: report what the status says. */
+          g_error_free (err);
+          reply_complete (task);
+        }
+      else
+        finish_error (task, err);
+      return;
+    }
+
+  if (n == 0)
+    {
+      reply_complete (task);
+      return;
+    }
+
+  touch_idle (state);
+  state->body_bytes += n;
+
+  if (state->status >= 200 && state->status < 300 && state->streaming)
+    {
+      if (!_fj_sse_parser_feed (state->parser, state->buffer, n, &error))
+        {
+          finish_error (task, g_steal_pointer (&error));
+          return;
+        }
+    }
+  else
+    {
+      guint64 cap = (state->status >= 200 && state->status < 300) ? MAX_REPLY_SIZE : MAX_ERROR_BODY_SIZE;
+
+      if (state->reply->len + (guint64) n > cap)
+        {
+          if (state->status >= 200 && state->status < 300)
+            {
+              finish_error (task, g_error_new (FJ_ERROR, FJ_ERROR_PROTOCOL,
+                                               "reply body larger than the %u MiB limit",
+                                               MAX_REPLY_SIZE / (1024 * 1024)));
+              return;
+            }
+          /* An error body is only read for its message: enough. */
+          reply_complete (task);
+          return;
+        }
+      g_byte_array_append (state->reply, state->buffer, n);
+    }
+
+  read_next (task);
+}
+
+static void
+read_next (GTask *task)
+{
+  SendState *state = g_task_get_task_data (task);
+
+  g_input_stream_read_async (state->stream, state->buffer, sizeof state->buffer,
+                             G_PRIORITY_DEFAULT, state->attempt_cancellable,
+                             read_cb, task);
+}
+
+static void
+send_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  GTask *task = user_data;
+  SendState *state = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  const char *content_type;
+
+  state->stream = soup_session_send_finish (SOUP_SESSION (object), result, &error);
+
+  if (state->stream == NULL)
+    {
+      GError *err = transport_error (state, error, task);
+
+      if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+          g_error_matches (err, FJ_ERROR, FJ_ERROR_TLS))
+        finish_error (task, err);
+      else
+        fail_or_retry (task, err, -1, TRUE);
+      return;
+    }
+
+  touch_idle (state);
+  state->status = soup_message_get_status (state->soup_msg);
+  _fj_message_set_status_code (state->message, state->status);
+  _fj_message_set_request_id (state->message, header (state->soup_msg, "request-id"));
+
+  content_type = soup_message_headers_get_content_type (soup_message_get_response_headers (state->soup_msg), NULL);
+  state->streaming = state->status >= 200 && state->status < 300 &&
+                     g_strcmp0 (content_type, "text/event-stream") == 0;
+
+  if (state->status >= 200 && state->status < 300 &&
+      fj_message_get_stream (state->message) && !state->streaming)
+    g_debug ("%s: asked for a stream, got %s; reading it as JSON",
+             state->url, content_type ? content_type : "no content type");
+
+  g_debug ("%s: HTTP %u (request %s)", state->url, state->status,
+           fj_message_get_request_id (state->message) ?: "-");
+
+  if (state->streaming)
+    state->parser = _fj_sse_parser_new (sse_event_cb, state);
+  else
+    state->reply = g_byte_array_new ();
+
+  _fj_message_set_phase (state->message, FJ_MESSAGE_PHASE_STREAMING);
+  read_next (task);
+}
+
+static void
+start_attempt (GTask *task)
+{
+  SendState *state = g_task_get_task_data (task);
+  FjClient *self = state->client;
+  GCancellable *outer = g_task_get_cancellable (task);
+  SoupMessageHeaders *headers;
+
+  if (g_cancellable_is_cancelled (outer))
+    {
+      finish_error (task, g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled"));
+      return;
+    }
+
+  state->attempt++;
+  state->status = 0;
+  state->idle_fired = FALSE;
+  state->body_bytes = 0;
+  state->streaming = FALSE;
+  _fj_message_begin_attempt (state->message, state->attempt);
+
+  state->soup_msg = soup_message_new (SOUP_METHOD_POST, state->url);
+  if (state->soup_msg == NULL)
+    {
+      finish_error (task, g_error_new (FJ_ERROR, FJ_ERROR_INVALID_REQUEST,
+                                       "invalid base URL “%s”", self->base_url));
+      return;
+    }
+
+  soup_message_add_flags (state->soup_msg, SOUP_MESSAGE_IDEMPOTENT);
+  headers = soup_message_get_request_headers (state->soup_msg);
+  if (self->api_key != NULL)
+    soup_message_headers_replace (headers, "x-api-key", self->api_key);
+  if (self->auth_token != NULL)
+    {
+      g_autofree char *bearer = g_strconcat ("Bearer ", self->auth_token, NULL);
+
+      soup_message_headers_replace (headers, "Authorization", bearer);
+      memset (bearer, 0, strlen (bearer));
+    }
+  soup_message_headers_replace (headers, "anthropic-version", self->api_version);
+  soup_message_headers_replace (headers, "Accept",
+                                fj_message_get_stream (state->message) ?
+                                  "text/event-stream" : "application/json");
+  soup_message_set_request_body_from_bytes (state->soup_msg, "application/json", state->body);
+
+  state->attempt_cancellable = g_cancellable_new ();
+  if (outer != NULL)
+    {
+      /* Chain the caller's cancellable to this attempt's, which the idle
+       * timer can also cancel. */
+      state->cancel_handler =
+        g_cancellable_connect (outer, G_CALLBACK (cancel_attempt_cb),
+                               g_object_ref (state->attempt_cancellable), g_object_unref);
+    }
+
+  state->slot = acquire_slot (self, state->pool);
+  _fj_message_set_phase (state->message, FJ_MESSAGE_PHASE_WAITING);
+  touch_idle (state);
+
+  g_debug ("POST %s (attempt %u)", state->url, state->attempt);
+
+  soup_session_send_async (state->slot->session, state->soup_msg, G_PRIORITY_DEFAULT,
+                           state->attempt_cancellable, send_cb, task);
+}
+
+/**
+ * fj_client_send_async:
+ * @self: a #FjClient
+ * @message: the #FjMessage to send
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async) (closure user_data): called when the reply is
+ *   complete or the request failed
+ * @user_data: data for @callback
+ *
+ * Sends @message to `{base-url}/v1/messages` and reads the reply into it,
+ * retrying as the client's rules allow. When the message asks for a stream,
+ * [signal@Message::text-delta] is emitted as each text delta arrives.
+ *
+ * Cancelling @cancellable aborts the request at once, closing its
+ * connection.
+ *
+ * When the operation is finished, @callback will be called on the
+ * thread-default main context of the caller. You should then call
+ * [method@Client.send_finish].
+ *
+ * Since: 1.0
+ */
+void
+fj_client_send_async (FjClient            *self,
+                      FjMessage           *message,
+                      GCancellable        *cancellable,
+                      GAsyncReadyCallback  callback,
+                      gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(JsonGenerator) generator = NULL;
+  SendState *state;
+  char *json;
+  gsize length;
+
+  g_return_if_fail (FJ_IS_CLIENT (self));
+  g_return_if_fail (FJ_IS_MESSAGE (message));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, fj_client_send_async);
+
+  if (!fj_client_get_has_credentials (self))
+    {
+      g_task_return_new_error (task, FJ_ERROR, FJ_ERROR_AUTHENTICATION,
+                               "no credentials for %s: set ANTHROPIC_API_KEY or "
+                               "ANTHROPIC_AUTH_TOKEN, or the client's api-key",
+                               self->base_url);
+      return;
+    }
+
+  state = g_new0 (SendState, 1);
+  state->client = g_object_ref (self);
+  state->message = g_object_ref (message);
+  state->context = g_main_context_ref_thread_default ();
+  state->pool = get_pool (self, state->context);
+  state->url = g_strconcat (self->base_url, "/v1/messages", NULL);
+  state->outer = cancellable ? g_object_ref (cancellable) : NULL;
+  g_task_set_task_data (task, state, send_state_free);
+
+  root = json_node_new (JSON_NODE_OBJECT);
+  json_node_set_object (root, fj_message_get_params (message));
+  generator = json_generator_new ();
+  json_generator_set_root (generator, root);
+  json = json_generator_to_data (generator, &length);
+  state->body = g_bytes_new_take (json, length);
+
+  /* The task keeps itself alive until it is returned. */
+  start_attempt (g_steal_pointer (&task));
+}
+
+/**
+ * fj_client_send_finish:
+ * @self: a #FjClient
+ * @result: the #GAsyncResult passed to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@Client.send_async]. On success the reply is in the
+ * message. On failure @error holds an %FJ_ERROR code (or
+ * %G_IO_ERROR_CANCELLED) whose message carries the HTTP status, the
+ * server's error type and message, and the request id; the message keeps
+ * any text that had arrived.
+ *
+ * Returns: %TRUE if the reply is complete
+ *
+ * Since: 1.0
+ */
+gboolean
+fj_client_send_finish (FjClient      *self,
+                       GAsyncResult  *result,
+                       GError       **error)
+{
+  g_return_val_if_fail (FJ_IS_CLIENT (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+send_sync_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+/**
+ * fj_client_send:
+ * @self: a #FjClient
+ * @message: the #FjMessage to send
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Sends @message and waits for the reply, running a main context of its
+ * own meanwhile, so it can be called from any thread. Signals of @message
+ * are emitted on the calling thread.
+ *
+ * See [method@Client.send_async].
+ *
+ * Returns: %TRUE if the reply is complete
+ *
+ * Since: 1.0
+ */
+gboolean
+fj_client_send (FjClient      *self,
+                FjMessage     *message,
+                GCancellable  *cancellable,
+                GError       **error)
+{
+  g_autoptr(GMainContext) context = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  gboolean ret;
+
+  g_return_val_if_fail (FJ_IS_CLIENT (self), FALSE);
+  g_return_val_if_fail (FJ_IS_MESSAGE (message), FALSE);
+  g_return_val_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable), FALSE);
+
+  context = g_main_context_new ();
+  g_main_context_push_thread_default (context);
+
+  fj_client_send_async (self, message, cancellable, send_sync_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (context, TRUE);
+
+  ret = fj_client_send_finish (self, result, error);
+
+  /* Let the finished request's sources run down before the context goes. */
+  while (g_main_context_pending (context))
+    g_main_context_iteration (context, FALSE);
+  _fj_client_release_context (self, context);
+  while (g_main_context_pending (context))
+    g_main_context_iteration (context, FALSE);
+  g_main_context_pop_thread_default (context);
+
+  return ret;
+}

@@ -1,0 +1,26 @@
+/* fj-message-events-private.h
+ *
+ * Copyright 2026 The forkjoin authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* json-glib 1.6 parses recursively and overflows its stack on very deep
+ * nesting, so every JSON document from the network is checked first. */
+#define FJ_JSON_MAX_DEPTH 512
+
+/* Whether @data nests arrays and objects at most @max_depth levels deep.
+ * A byte scanner (no allocation, no parsing) that reads strings and
+ * comments the way json-glib does, so brackets inside them do not count.
+ * It does not validate: a document that passes may still fail to parse. */
+gboolean _fj_json_check_depth (const char *data,
+                               gsize       length,
+                               guint       max_depth);
+
+G_END_DECLS

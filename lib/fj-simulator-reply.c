@@ -1,0 +1,580 @@
+/* fj-simulator-reply.c — request reading and deterministic replies
+ *
+ * Copyright 2026 The forkjoin authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "fj-simulator-reply-private.h"
+
+#include <string.h>
+
+#define QUOTE_CHARS 80
+
+void
+_fj_sim_request_clear (FjSimRequest *request)
+{
+  g_clear_pointer (&request->model, g_free);
+  g_clear_pointer (&request->system, g_free);
+  g_clear_pointer (&request->last_user_text, g_free);
+  g_clear_pointer (&request->question, g_free);
+  g_clear_pointer (&request->tool_result, g_free);
+  g_clear_pointer (&request->tool_result_name, g_free);
+  g_clear_pointer (&request->first_tool, g_free);
+}
+
+static gboolean
+holds_type (JsonNode *node,
+            GType     type)
+{
+  return node != NULL && JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == type;
+}
+
+static const char *
+block_type (JsonNode *block)
+{
+  JsonObject *object;
+
+  if (!JSON_NODE_HOLDS_OBJECT (block))
+    return NULL;
+  object = json_node_get_object (block);
+  if (!holds_type (json_object_get_member (object, "type"), G_TYPE_STRING))
+    return NULL;
+  return json_object_get_string_member (object, "type");
+}
+
+/* The text of a string or of the text blocks of an array, joined by
+ * newlines. */
+static char *
+content_text (JsonNode *content)
+{
+  GString *text;
+  JsonArray *array;
+
+  if (content == NULL)
+    return g_strdup ("");
+  if (holds_type (content, G_TYPE_STRING))
+    return g_strdup (json_node_get_string (content));
+  if (!JSON_NODE_HOLDS_ARRAY (content))
+    return g_strdup ("");
+
+  text = g_string_new (NULL);
+  array = json_node_get_array (content);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *block = json_array_get_element (array, i);
+      const char *type = block_type (block);
+      JsonNode *block_text;
+
+      if (g_strcmp0 (type, "text") != 0)
+        continue;
+      block_text = json_object_get_member (json_node_get_object (block), "text");
+      if (!holds_type (block_text, G_TYPE_STRING))
+        continue;
+      if (text->len > 0)
+        g_string_append_c (text, '\n');
+      g_string_append (text, json_node_get_string (block_text));
+    }
+
+  return g_string_free (text, FALSE);
+}
+
+static JsonNode *
+first_tool_result (JsonNode *content)
+{
+  JsonArray *array;
+
+  if (content == NULL || !JSON_NODE_HOLDS_ARRAY (content))
+    return NULL;
+
+  array = json_node_get_array (content);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *block = json_array_get_element (array, i);
+
+      if (g_strcmp0 (block_type (block), "tool_result") == 0)
+        return block;
+    }
+
+  return NULL;
+}
+
+/* The name of the tool_use block with @id in the assistant messages. */
+static char *
+find_tool_name (JsonArray  *messages,
+                const char *id)
+{
+  for (guint i = json_array_get_length (messages); i > 0; i--)
+    {
+      JsonObject *message = json_array_get_object_element (messages, i - 1);
+      JsonNode *content = json_object_get_member (message, "content");
+      JsonArray *blocks;
+
+      if (content == NULL || !JSON_NODE_HOLDS_ARRAY (content))
+        continue;
+
+      blocks = json_node_get_array (content);
+      for (guint j = 0; j < json_array_get_length (blocks); j++)
+        {
+          JsonNode *block = json_array_get_element (blocks, j);
+          JsonObject *object;
+
+          if (g_strcmp0 (block_type (block), "tool_use") != 0)
+            continue;
+          object = json_node_get_object (block);
+          if (holds_type (json_object_get_member (object, "id"), G_TYPE_STRING) &&
+              g_strcmp0 (json_object_get_string_member (object, "id"), id) == 0 &&
+              holds_type (json_object_get_member (object, "name"), G_TYPE_STRING))
+            return g_strdup (json_object_get_string_member (object, "name"));
+        }
+    }
+
+  return NULL;
+}
+
+static gboolean
+parse_messages (FjSimRequest  *request,
+                JsonArray     *messages,
+                char         **error_message)
+{
+  guint n = json_array_get_length (messages);
+  JsonNode *last_user_content = NULL;
+  JsonNode *result;
+
+  if (n == 0)
+    {
+      *error_message = g_strdup ("messages: at least one message is required");
+      return FALSE;
+    }
+
+  request->n_messages = n;
+
+  for (guint i = 0; i < n; i++)
+    {
+      JsonNode *node = json_array_get_element (messages, i);
+      JsonObject *message;
+      JsonNode *role;
+      JsonNode *content;
+
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        {
+          *error_message = g_strdup_printf ("messages.%u: Input should be a valid dictionary", i);
+          return FALSE;
+        }
+
+      message = json_node_get_object (node);
+      role = json_object_get_member (message, "role");
+      content = json_object_get_member (message, "content");
+      if (role == NULL || content == NULL)
+        {
+          *error_message = g_strdup_printf ("messages.%u.%s: Field required", i,
+                                            role == NULL ? "role" : "content");
+          return FALSE;
+        }
+      if (!holds_type (role, G_TYPE_STRING) ||
+          (!g_str_equal (json_node_get_string (role), "user") &&
+           !g_str_equal (json_node_get_string (role), "assistant")))
+        {
+          *error_message = g_strdup_printf ("messages.%u.role: Input should be 'user' or 'assistant'", i);
+          return FALSE;
+        }
+      if (!holds_type (content, G_TYPE_STRING) && !JSON_NODE_HOLDS_ARRAY (content))
+        {
+          *error_message = g_strdup_printf ("messages.%u.content: Input should be a valid string or list", i);
+          return FALSE;
+        }
+
+      if (g_str_equal (json_node_get_string (role), "user"))
+        {
+          g_autofree char *text = content_text (content);
+
+          last_user_content = content;
+          if (first_tool_result (content) != NULL)
+            request->tool_rounds++;
+          if (*g_strstrip (text) != '\0')
+            {
+              g_free (request->question);
+              request->question = g_steal_pointer (&text);
+            }
+        }
+    }
+
+  request->last_user_text = content_text (last_user_content);
+  if (request->question == NULL)
+    request->question = g_strdup ("");
+
+  result = first_tool_result (last_user_content);
+  if (result != NULL)
+    {
+      JsonObject *object = json_node_get_object (result);
+      JsonNode *id = json_object_get_member (object, "tool_use_id");
+
+      request->tool_result = content_text (json_object_get_member (object, "content"));
+      if (holds_type (id, G_TYPE_STRING))
+        request->tool_result_name = find_tool_name (messages, json_node_get_string (id));
+    }
+
+  return TRUE;
+}
+
+gboolean
+_fj_sim_request_parse (FjSimRequest  *request,
+                       const char    *data,
+                       gsize          length,
+                       char         **error_message)
+{
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr(GError) error = NULL;
+  JsonObject *root;
+  JsonNode *node;
+
+  g_assert (request != NULL);
+  g_assert (error_message != NULL && *error_message == NULL);
+
+  if (length == 0 || !json_parser_load_from_data (parser, data, length, &error) ||
+      json_parser_get_root (parser) == NULL)
+    {
+      *error_message = g_strdup ("The request body is not valid JSON");
+      return FALSE;
+    }
+  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      *error_message = g_strdup ("The request body must be a JSON object");
+      return FALSE;
+    }
+
+  root = json_node_get_object (json_parser_get_root (parser));
+
+  node = json_object_get_member (root, "model");
+  if (node == NULL)
+    {
+      *error_message = g_strdup ("model: Field required");
+      return FALSE;
+    }
+  if (!holds_type (node, G_TYPE_STRING) || *json_node_get_string (node) == '\0')
+    {
+      *error_message = g_strdup ("model: Input should be a non-empty string");
+      return FALSE;
+    }
+  request->model = g_strdup (json_node_get_string (node));
+
+  node = json_object_get_member (root, "max_tokens");
+  if (node == NULL)
+    {
+      *error_message = g_strdup ("max_tokens: Field required");
+      return FALSE;
+    }
+  if (!holds_type (node, G_TYPE_INT64) || json_node_get_int (node) < 0)
+    {
+      *error_message = g_strdup ("max_tokens: Input should be a valid non-negative integer");
+      return FALSE;
+    }
+  request->max_tokens = json_node_get_int (node);
+
+  node = json_object_get_member (root, "messages");
+  if (node == NULL)
+    {
+      *error_message = g_strdup ("messages: Field required");
+      return FALSE;
+    }
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    {
+      *error_message = g_strdup ("messages: Input should be a valid list");
+      return FALSE;
+    }
+  if (!parse_messages (request, json_node_get_array (node), error_message))
+    return FALSE;
+
+  node = json_object_get_member (root, "stream");
+  if (node != NULL && !JSON_NODE_HOLDS_NULL (node))
+    {
+      if (!holds_type (node, G_TYPE_BOOLEAN))
+        {
+          *error_message = g_strdup ("stream: Input should be a valid boolean");
+          return FALSE;
+        }
+      request->stream = json_node_get_boolean (node);
+    }
+
+  node = json_object_get_member (root, "system");
+  if (node != NULL && !JSON_NODE_HOLDS_NULL (node) &&
+      !holds_type (node, G_TYPE_STRING) && !JSON_NODE_HOLDS_ARRAY (node))
+    {
+      *error_message = g_strdup ("system: Input should be a valid string or list");
+      return FALSE;
+    }
+  request->system = content_text (node);
+
+  node = json_object_get_member (root, "tools");
+  if (node != NULL && !JSON_NODE_HOLDS_NULL (node))
+    {
+      JsonArray *tools;
+
+      if (!JSON_NODE_HOLDS_ARRAY (node))
+        {
+          *error_message = g_strdup ("tools: Input should be a valid list");
+          return FALSE;
+        }
+      tools = json_node_get_array (node);
+      if (json_array_get_length (tools) > 0)
+        {
+          JsonNode *tool = json_array_get_element (tools, 0);
+          JsonNode *name = JSON_NODE_HOLDS_OBJECT (tool) ?
+            json_object_get_member (json_node_get_object (tool), "name") : NULL;
+
+          if (!holds_type (name, G_TYPE_STRING))
+            {
+              *error_message = g_strdup ("tools.0.name: Field required");
+              return FALSE;
+            }
+          request->first_tool = g_strdup (json_node_get_string (name));
+        }
+    }
+
+  return TRUE;
+}
+
+/* SplitMix64: small, fast, and the same on every platform. */
+guint64
+_fj_sim_rng_next (guint64 *state)
+{
+  guint64 z = (*state += G_GUINT64_CONSTANT (0x9e3779b97f4a7c15));
+
+  z = (z ^ (z >> 30)) * G_GUINT64_CONSTANT (0xbf58476d1ce4e5b9);
+  z = (z ^ (z >> 27)) * G_GUINT64_CONSTANT (0x94d049bb133111eb);
+  return z ^ (z >> 31);
+}
+
+double
+_fj_sim_rng_double (guint64 *state)
+{
+  return (_fj_sim_rng_next (state) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* A 64-bit hash of @seed and the NUL-separated strings that follow. */
+guint64
+_fj_sim_hash (guint64     seed,
+              const char *first,
+              ...)
+{
+  g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  guint8 digest[32];
+  gsize digest_len = sizeof digest;
+  guint8 seed_bytes[8];
+  guint64 value = 0;
+  va_list args;
+
+  for (guint i = 0; i < 8; i++)
+    seed_bytes[i] = (seed >> (8 * i)) & 0xff;
+  g_checksum_update (checksum, seed_bytes, sizeof seed_bytes);
+
+  va_start (args, first);
+  for (const char *part = first; part != NULL; part = va_arg (args, const char *))
+    g_checksum_update (checksum, (const guchar *) part, strlen (part) + 1);
+  va_end (args);
+
+  g_checksum_get_digest (checksum, digest, &digest_len);
+  for (guint i = 0; i < 8; i++)
+    value = (value << 8) | digest[i];
+
+  return value;
+}
+
+char *
+_fj_sim_make_id (const char *prefix,
+                 guint64     hash)
+{
+  static const char alphabet[] =
+    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  GString *id = g_string_new (prefix);
+  guint64 state = hash;
+
+  for (guint i = 0; i < 24; i++)
+    g_string_append_c (id, alphabet[_fj_sim_rng_next (&state) % 62]);
+
+  return g_string_free (id, FALSE);
+}
+
+char *
+_fj_sim_short_hash (const char *text)
+{
+  g_autofree char *hex = g_compute_checksum_for_string (G_CHECKSUM_SHA256, text, -1);
+
+  return g_strndup (hex, 8);
+}
+
+/* "You are a market analyst. ..." gives "a market analyst". */
+char *
+_fj_sim_extract_role (const char *system)
+{
+  static const char * const articles[] = { "an", "a", "the" };
+  const char *best = NULL;
+  const char *best_start = NULL;
+  const char *article = NULL;
+  const char *end;
+  g_autofree char *role = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (articles); i++)
+    {
+      g_autofree char *upper = g_strdup_printf ("You are %s ", articles[i]);
+      g_autofree char *lower = g_strdup_printf ("you are %s ", articles[i]);
+      const char *found = strstr (system, upper);
+      const char *found_lower = strstr (system, lower);
+
+      if (found == NULL || (found_lower != NULL && found_lower < found))
+        found = found_lower;
+      if (found != NULL && (best_start == NULL || found < best_start))
+        {
+          best_start = found;
+          best = found + strlen (upper);
+          article = articles[i];
+        }
+    }
+
+  if (best == NULL)
+    return NULL;
+
+  end = best;
+  while (*end != '\0' && strchr (".,;:!?()\n\r\t\"", *end) == NULL)
+    end++;
+
+  role = g_strstrip (g_strndup (best, end - best));
+  if (*role == '\0')
+    return NULL;
+  if (g_utf8_strlen (role, -1) > 60)
+    {
+      char *cut = g_utf8_substring (role, 0, 60);
+
+      g_free (role);
+      role = g_strstrip (cut);
+    }
+
+  return g_strdup_printf ("%s %s", article, role);
+}
+
+/* The first line of @text, at most QUOTE_CHARS characters, on one line. */
+static char *
+quote (const char *text)
+{
+  g_autofree char *line = NULL;
+  const char *nl = strpbrk (text, "\r\n");
+  GString *out;
+
+  line = nl ? g_strndup (text, nl - text) : g_strdup (text);
+  g_strstrip (line);
+  if (!g_utf8_validate (line, -1, NULL))
+    {
+      char *valid = g_utf8_make_valid (line, -1);
+
+      g_free (line);
+      line = valid;
+    }
+
+  out = g_string_new (NULL);
+  if (g_utf8_strlen (line, -1) > QUOTE_CHARS)
+    {
+      g_autofree char *cut = g_utf8_substring (line, 0, QUOTE_CHARS);
+
+      g_string_append (out, g_strchomp (cut));
+      g_string_append (out, "...");
+    }
+  else
+    g_string_append (out, line);
+
+  for (gsize i = 0; i < out->len; i++)
+    if (out->str[i] == '\t')
+      out->str[i] = ' ';
+
+  return g_string_free (out, FALSE);
+}
+
+char *
+_fj_sim_reply_opening (const char *role,
+                       const char *agent,
+                       const char *question,
+                       const char *tool_name,
+                       const char *tool_result)
+{
+  GString *opening = g_string_new ("As ");
+
+  g_string_append (opening, role != NULL ? role : agent);
+
+  if (question != NULL && *question != '\0')
+    {
+      g_autofree char *q = quote (question);
+
+      g_string_append_printf (opening, ", on \"%s\":", q);
+    }
+  else
+    g_string_append_c (opening, ':');
+
+  if (tool_result != NULL)
+    {
+      g_autofree char *r = quote (tool_result);
+
+      if (tool_name != NULL)
+        g_string_append_printf (opening, " the %s tool returned \"%s\".", tool_name, r);
+      else
+        g_string_append_printf (opening, " the tool returned \"%s\".", r);
+    }
+
+  return g_string_free (opening, FALSE);
+}
+
+static const char * const words[] = {
+  "revenue", "growth", "margins", "demand", "pricing", "costs", "the", "quarter",
+  "signals", "suggest", "a", "steady", "outlook", "for", "core", "segments", "while",
+  "risks", "remain", "in", "supply", "and", "competition", "cash", "flow", "improved",
+  "across", "regions", "with", "strong", "customer", "retention", "operating",
+  "leverage", "points", "to", "higher", "earnings", "investment", "in", "capacity",
+  "supports", "momentum", "but", "currency", "headwinds", "weigh", "on", "results",
+  "overall", "the", "data", "indicates", "moderate", "upside", "key", "metrics",
+  "show", "resilient", "performance", "guidance", "looks", "conservative", "given",
+  "recent", "trends", "market", "share", "expanded", "slightly", "as", "new",
+  "products", "gained", "traction", "efficiency", "gains", "offset", "inflation",
+};
+
+GPtrArray *
+_fj_sim_reply_tokens (guint64     hash,
+                      const char *opening,
+                      guint       n_tokens)
+{
+  g_autoptr(GPtrArray) tokens = g_ptr_array_new_with_free_func (g_free);
+  g_auto(GStrv) opening_words = g_strsplit (opening, " ", -1);
+  guint64 state = hash;
+  guint sentence_left = 0;
+  gboolean capital = FALSE;
+
+  for (guint i = 0; opening_words[i] != NULL && tokens->len < n_tokens; i++)
+    {
+      if (*opening_words[i] == '\0')
+        continue;
+      g_ptr_array_add (tokens, tokens->len == 0 ?
+                       g_strdup (opening_words[i]) :
+                       g_strconcat (" ", opening_words[i], NULL));
+    }
+
+  sentence_left = 6 + _fj_sim_rng_next (&state) % 9;
+  while (tokens->len < n_tokens)
+    {
+      const char *word = words[_fj_sim_rng_next (&state) % G_N_ELEMENTS (words)];
+      g_autofree char *cased = NULL;
+      gboolean last_in_reply = tokens->len + 1 == n_tokens;
+
+      cased = capital ? g_strdup_printf ("%c%s", g_ascii_toupper (word[0]), word + 1) : g_strdup (word);
+      capital = FALSE;
+
+      if (--sentence_left == 0 || last_in_reply)
+        {
+          g_ptr_array_add (tokens, g_strconcat (tokens->len == 0 ? "" : " ", cased, ".", NULL));
+          sentence_left = 6 + _fj_sim_rng_next (&state) % 9;
+          capital = TRUE;
+        }
+      else
+        g_ptr_array_add (tokens, g_strconcat (tokens->len == 0 ? "" : " ", cased, NULL));
+    }
+
+  return g_steal_pointer (&tokens);
+}

@@ -1,0 +1,3306 @@
+/* fj-simulator.c
+ *
+ * Copyright 2026 The forkjoin authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "fj-simulator.h"
+
+#include <math.h>
+#include <string.h>
+#include <libsoup/soup.h>
+#ifdef __linux__
+# include <poll.h>
+#endif
+
+#include "fj-simulator-reply-private.h"
+#include "fj-simulator-scenario-private.h"
+
+/* POLLRDHUP is behind _GNU_SOURCE, which must come before the first system
+ * header; its value is fixed by the Linux ABI. */
+#if defined(__linux__) && !defined(POLLRDHUP)
+# define POLLRDHUP 0x2000
+#endif
+
+#define MAX_BODY_BYTES (32 * 1024 * 1024)
+#define MIN_TICK_SECONDS 0.005
+#define REFUSAL_TEXT "I can't help with that request."
+
+/**
+ * FjSimulator:
+ *
+ * An HTTP server on 127.0.0.1 that answers like the Anthropic Messages API,
+ * with scripted latency, streaming speed, errors, rate limits, faults and
+ * per-agent overrides, deterministic replies and statistics.
+ *
+ * It is the test double of forkjoin's own test suites, the engine of
+ * `forkjoin-tool --simulate` and a way to try a pipeline offline:
+ *
+ * ```c
+ * g_autoptr(FjSimulator) sim = fj_simulator_new ();
+ * g_autofree char *url = NULL;
+ *
+ * fj_simulator_set_api_key (sim, key);
+ * fj_simulator_load_scenario_from_file (sim, "faults.json", &error);
+ * fj_simulator_start (sim, &error);
+ * url = fj_simulator_dup_base_url (sim);   // http://127.0.0.1:PORT
+ * ```
+ *
+ * ## Endpoints
+ *
+ * - `POST /v1/messages`: a Messages API request, answered as JSON or, with
+ *   `"stream": true`, as server-sent events shaped like the real API's.
+ * - `GET /__stats`: the statistics of [method@Simulator.get_stats] as JSON
+ *   (no credentials needed).
+ *
+ * Other paths answer 404 `not_found_error`, other methods 405. Requests
+ * are checked like the API checks them: a missing key (neither
+ * `x-api-key` nor `Authorization: Bearer`) or a wrong one gives 401
+ * `authentication_error`, a missing or unknown `anthropic-version` (the
+ * accepted ones are `2023-06-01` and `2026-10-21`) and a body without
+ * `model`, `max_tokens` or `messages` give 400 `invalid_request_error`.
+ * Every response carries a `request-id` header.
+ *
+ * ## Agents and determinism
+ *
+ * An agent is identified by its system prompt. A scenario's per-agent
+ * override applies when its `match` text occurs in the system prompt, and
+ * statistics name that agent by the override's `name`; other agents are
+ * named by the first 8 hex digits of the SHA-256 of their system prompt.
+ *
+ * A reply is a pure function of the seed, the system prompt, the last user
+ * message and the attempt number: requests that repeat the same
+ * conversation (retries) are attempts 1, 2, 3, ... of it. A reply opens
+ * with the agent's role (from "You are a ..." in the system prompt) and
+ * the question, then goes on with generated words, one token each.
+ *
+ * ## Scenarios
+ *
+ * A scenario (JSON, described by `simulator-scenario.schema.json`) sets the
+ * defaults (`seed`, `latency`, `output_tokens`, `tokens_per_second`, which
+ * are also properties), `failures` (HTTP errors and faults such as a
+ * dropped stream, an error event, a malformed body, a trickle or a hang),
+ * `rate_limits` (token buckets with the `anthropic-ratelimit-*` headers),
+ * `tool_use`, `refusal`, and per-agent overrides in `agents`.
+ *
+ * The server runs on the thread-default main context that was current when
+ * [method@Simulator.start] was called; call its methods from that thread,
+ * except the statistics getters, which may be called from any thread.
+ *
+ * Since: 1.0
+ */
+
+typedef enum
+{
+  BUCKET_REQUESTS,
+  BUCKET_INPUT,
+  BUCKET_OUTPUT,
+  BUCKET_TOKENS,
+  N_BUCKETS
+} BucketKind;
+
+typedef struct
+{
+  double capacity;              /* one minute's worth; 0 = no limit */
+  double level;
+  gint64 updated;               /* monotonic µs */
+} Bucket;
+
+typedef struct
+{
+  char     *id;
+  char     *agent;
+  guint     attempt;
+  double    arrival_ms;
+  double    first_byte_ms;      /* < 0 = not yet */
+  double    finish_ms;          /* < 0 = not yet */
+  guint     status;             /* 0 = nothing sent */
+  char     *outcome;
+  char     *fault;
+  gboolean  stream;
+  char     *auth;
+  char     *version;
+  char     *model;
+  gint64    input_tokens;
+  gint64    output_tokens;
+  char     *system;
+  char     *user;
+} LogEntry;
+
+typedef struct
+{
+  char     *text;
+  guint     tokens;             /* paced units carry tokens */
+  gboolean  drop;               /* the stream breaks here */
+} Unit;
+
+typedef struct
+{
+  FjSimulator       *self;
+  SoupServerMessage *msg;
+  LogEntry          *entry;
+  GList             *link;
+  GSource           *timer;
+  GSource           *watch;
+
+  char              *request_id;
+  guint              status;
+  gboolean           paused;
+  gboolean           complete;
+  gboolean           finished;
+
+  /* The plan, fixed when the request arrives. */
+  FjSimScenario     *scenario;
+  FjSimRequest       parsed;
+  char              *agent;
+  guint              attempt;
+  guint64            hash;
+  double             latency;
+  guint              planned_tokens;
+  double             tokens_per_second;
+  const FjSimFailure *failure;
+  const FjSimToolUse *tool_use;
+  gboolean           refusal;
+  gint64             input_tokens;
+  gboolean           limited;
+  gint64             reserved_output;
+  guint              output_sent;
+
+  /* The reply. */
+  GPtrArray         *text_tokens;
+  char              *tool_id;
+  char              *tool_name;
+  GPtrArray         *tool_pieces;
+  const char        *stop_reason;
+  guint              output_tokens;
+
+  /* Streaming. */
+  GArray            *units;
+  guint              next_unit;
+  gint64             stream_start;
+  guint              ticks;
+  guint              per_tick;
+  double             tick_seconds;
+  guint              chunks_appended;
+  guint              chunks_written;
+  gboolean           drop_pending;
+  char              *drop_text;
+} Request;
+
+struct _FjSimulator
+{
+  GObject          parent_instance;
+
+  guint            port;
+  char            *api_key;
+  GTlsCertificate *tls_certificate;
+  gboolean         record_prompts;
+
+  GMainContext    *context;
+  SoupServer      *server;
+  GSocket         *listener;
+  gboolean         tls;
+  guint            bound_port;
+  gint64           started_at;
+  GQueue           requests;
+  gboolean         stopping;
+
+  /* Guards what follows: the statistics getters may run on another thread
+   * than the server. */
+  GMutex           lock;
+  guint64          seed;
+  double           latency;
+  double           latency_max;
+  guint            output_tokens;
+  double           tokens_per_second;
+  FjSimScenario   *scenario;
+  Bucket           buckets[N_BUCKETS];
+
+  guint            n_requests;
+  guint            n_connections;
+  guint            n_in_flight;
+  guint            max_in_flight;
+  guint            n_disconnects;
+  guint64          serial;
+  GHashTable      *status_counts;       /* GUINT_TO_POINTER (status) → count */
+  GHashTable      *agent_attempts;      /* agent → count */
+  GHashTable      *attempt_counters;    /* agent + user text + n messages → count */
+  GPtrArray       *log;                 /* LogEntry */
+};
+
+enum {
+  PROP_0,
+  PROP_PORT,
+  PROP_API_KEY,
+  PROP_TLS_CERTIFICATE,
+  PROP_SEED,
+  PROP_LATENCY,
+  PROP_LATENCY_MAX,
+  PROP_OUTPUT_TOKENS,
+  PROP_TOKENS_PER_SECOND,
+  PROP_RECORD_PROMPTS,
+  PROP_RUNNING,
+  PROP_N_REQUESTS,
+  PROP_N_CONNECTIONS,
+  PROP_N_IN_FLIGHT,
+  PROP_MAX_IN_FLIGHT,
+  PROP_N_DISCONNECTS,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+G_DEFINE_FINAL_TYPE (FjSimulator, fj_simulator, G_TYPE_OBJECT)
+
+static void request_finish (Request    *req,
+                            const char *outcome);
+
+/* Log entries */
+
+static LogEntry *
+log_entry_new (void)
+{
+  LogEntry *entry = g_atomic_rc_box_new0 (LogEntry);
+
+  entry->first_byte_ms = -1;
+  entry->finish_ms = -1;
+  return entry;
+}
+
+static void
+log_entry_clear (gpointer data)
+{
+  LogEntry *entry = data;
+
+  g_free (entry->id);
+  g_free (entry->agent);
+  g_free (entry->outcome);
+  g_free (entry->fault);
+  g_free (entry->auth);
+  g_free (entry->version);
+  g_free (entry->model);
+  g_free (entry->system);
+  g_free (entry->user);
+}
+
+static void
+log_entry_unref (gpointer data)
+{
+  g_atomic_rc_box_release_full (data, log_entry_clear);
+}
+
+static void
+add_nullable_string (JsonBuilder *builder,
+                     const char  *name,
+                     const char  *value)
+{
+  json_builder_set_member_name (builder, name);
+  if (value != NULL)
+    json_builder_add_string_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
+
+static void
+add_ms (JsonBuilder *builder,
+        const char  *name,
+        double       value)
+{
+  json_builder_set_member_name (builder, name);
+  if (value >= 0)
+    json_builder_add_double_value (builder, round (value * 1000) / 1000);
+  else
+    json_builder_add_null_value (builder);
+}
+
+static void
+log_entry_build (LogEntry    *entry,
+                 JsonBuilder *builder)
+{
+  json_builder_begin_object (builder);
+  add_nullable_string (builder, "id", entry->id);
+  add_nullable_string (builder, "agent", entry->agent);
+  json_builder_set_member_name (builder, "attempt");
+  if (entry->attempt > 0)
+    json_builder_add_int_value (builder, entry->attempt);
+  else
+    json_builder_add_null_value (builder);
+  add_ms (builder, "arrival_ms", entry->arrival_ms);
+  add_ms (builder, "first_byte_ms", entry->first_byte_ms);
+  add_ms (builder, "finish_ms", entry->finish_ms);
+  json_builder_set_member_name (builder, "status");
+  if (entry->status > 0)
+    json_builder_add_int_value (builder, entry->status);
+  else
+    json_builder_add_null_value (builder);
+  add_nullable_string (builder, "outcome", entry->outcome);
+  if (entry->fault != NULL)
+    add_nullable_string (builder, "fault", entry->fault);
+  json_builder_set_member_name (builder, "stream");
+  json_builder_add_boolean_value (builder, entry->stream);
+  add_nullable_string (builder, "auth", entry->auth);
+  add_nullable_string (builder, "version", entry->version);
+  add_nullable_string (builder, "model", entry->model);
+  json_builder_set_member_name (builder, "input_tokens");
+  json_builder_add_int_value (builder, entry->input_tokens);
+  json_builder_set_member_name (builder, "output_tokens");
+  json_builder_add_int_value (builder, entry->output_tokens);
+  if (entry->system != NULL)
+    add_nullable_string (builder, "system", entry->system);
+  if (entry->user != NULL)
+    add_nullable_string (builder, "user", entry->user);
+  json_builder_end_object (builder);
+}
+
+static double
+elapsed_ms (FjSimulator *self)
+{
+  return (g_get_monotonic_time () - self->started_at) / 1000.0;
+}
+
+/* Rate limits */
+
+static void
+bucket_refill (Bucket *bucket,
+               gint64  now)
+{
+  double rate = bucket->capacity / 60.0;
+
+  bucket->level = MIN (bucket->capacity, bucket->level + rate * (now - bucket->updated) / G_USEC_PER_SEC);
+  bucket->updated = now;
+}
+
+static void
+buckets_init (FjSimulator *self)
+{
+  const FjSimRateLimits *limits = &self->scenario->rate_limits;
+  gint64 now = g_get_monotonic_time ();
+
+  self->buckets[BUCKET_REQUESTS].capacity = limits->requests_per_minute;
+  self->buckets[BUCKET_INPUT].capacity = limits->input_tokens_per_minute;
+  self->buckets[BUCKET_OUTPUT].capacity = limits->output_tokens_per_minute;
+  self->buckets[BUCKET_TOKENS].capacity = limits->tokens_per_minute;
+
+  for (guint i = 0; i < N_BUCKETS; i++)
+    {
+      self->buckets[i].level = self->buckets[i].capacity;
+      self->buckets[i].updated = now;
+    }
+}
+
+static char *
+format_reset (const Bucket *bucket)
+{
+  double rate = bucket->capacity / 60.0;
+  double seconds = rate > 0 ? MAX (0, bucket->capacity - bucket->level) / rate : 0;
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autoptr(GDateTime) reset = g_date_time_add_seconds (now, ceil (seconds));
+
+  return g_date_time_format (reset, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+static void
+set_limit_headers (SoupMessageHeaders *headers,
+                   const char         *kind,
+                   double              limit,
+                   double              remaining,
+                   const char         *reset)
+{
+  g_autofree char *name = NULL;
+  g_autofree char *value = NULL;
+
+  name = g_strdup_printf ("anthropic-ratelimit-%s-limit", kind);
+  value = g_strdup_printf ("%.0f", floor (limit));
+  soup_message_headers_replace (headers, name, value);
+  g_free (name);
+  g_free (value);
+
+  name = g_strdup_printf ("anthropic-ratelimit-%s-remaining", kind);
+  value = g_strdup_printf ("%.0f", floor (MAX (0, remaining)));
+  soup_message_headers_replace (headers, name, value);
+  g_free (name);
+
+  name = g_strdup_printf ("anthropic-ratelimit-%s-reset", kind);
+  soup_message_headers_replace (headers, name, reset);
+}
+
+/* Called with the lock held. */
+static void
+add_rate_limit_headers (FjSimulator        *self,
+                        SoupMessageHeaders *headers)
+{
+  static const char * const kinds[] = { "requests", "input-tokens", "output-tokens", "tokens" };
+  const Bucket *input = &self->buckets[BUCKET_INPUT];
+  const Bucket *output = &self->buckets[BUCKET_OUTPUT];
+
+  for (guint i = 0; i < N_BUCKETS; i++)
+    {
+      const Bucket *bucket = &self->buckets[i];
+      g_autofree char *reset = NULL;
+
+      if (bucket->capacity <= 0)
+        continue;
+      reset = format_reset (bucket);
+      set_limit_headers (headers, kinds[i], bucket->capacity, bucket->level, reset);
+    }
+
+  /* Without a combined limit the tokens headers show input plus output, as
+   * the API does when no workspace limit applies. */
+  if (self->buckets[BUCKET_TOKENS].capacity <= 0 && (input->capacity > 0 || output->capacity > 0))
+    {
+      g_autofree char *input_reset = input->capacity > 0 ? format_reset (input) : NULL;
+      g_autofree char *output_reset = output->capacity > 0 ? format_reset (output) : NULL;
+      const char *reset = input_reset;
+
+      if (reset == NULL || (output_reset != NULL && strcmp (output_reset, reset) > 0))
+        reset = output_reset;
+      set_limit_headers (headers, "tokens",
+                         input->capacity + output->capacity,
+                         MAX (0, input->level) + MAX (0, output->level),
+                         reset);
+    }
+}
+
+/* Takes what the request needs from every bucket, or returns the whole
+ * seconds to wait until they all hold enough. Called with the lock held. */
+static guint
+admit_request (FjSimulator *self,
+               gint64       input_tokens,
+               gint64       max_tokens)
+{
+  double needs[N_BUCKETS];
+  gint64 now = g_get_monotonic_time ();
+  double wait = 0;
+
+  needs[BUCKET_REQUESTS] = 1;
+  needs[BUCKET_INPUT] = input_tokens;
+  needs[BUCKET_OUTPUT] = max_tokens;
+  needs[BUCKET_TOKENS] = input_tokens + max_tokens;
+
+  for (guint i = 0; i < N_BUCKETS; i++)
+    {
+      Bucket *bucket = &self->buckets[i];
+      double need;
+
+      if (bucket->capacity <= 0)
+        continue;
+
+      bucket_refill (bucket, now);
+      /* A request larger than a whole minute's worth goes through once
+       * the bucket is full, leaving it in debt. */
+      need = MIN (needs[i], bucket->capacity);
+      if (bucket->level < need)
+        wait = MAX (wait, (need - bucket->level) / (bucket->capacity / 60.0));
+    }
+
+  if (wait > 0)
+    return MAX (1, (guint) ceil (wait));
+
+  for (guint i = 0; i < N_BUCKETS; i++)
+    if (self->buckets[i].capacity > 0)
+      self->buckets[i].level -= needs[i];
+
+  return 0;
+}
+
+/* Responses */
+
+static char *
+node_to_string (JsonNode *node)
+{
+  return json_to_string (node, FALSE);
+}
+
+static char *
+builder_to_string (JsonBuilder *builder)
+{
+  g_autoptr(JsonNode) root = json_builder_get_root (builder);
+
+  return node_to_string (root);
+}
+
+static const char *
+error_type_for_status (guint status)
+{
+  switch (status)
+    {
+    case 401: return "authentication_error";
+    case 402: return "billing_error";
+    case 403: return "permission_error";
+    case 404: return "not_found_error";
+    case 413: return "request_too_large";
+    case 429: return "rate_limit_error";
+    case 504: return "timeout_error";
+    case 529: return "overloaded_error";
+    default:
+      return status >= 500 ? "api_error" : "invalid_request_error";
+    }
+}
+
+static guint
+status_for_error_type (const char *type)
+{
+  static const struct {
+    const char *type;
+    guint status;
+  } map[] = {
+    { "invalid_request_error", 400 },
+    { "authentication_error", 401 },
+    { "billing_error", 402 },
+    { "permission_error", 403 },
+    { "not_found_error", 404 },
+    { "request_too_large", 413 },
+    { "rate_limit_error", 429 },
+    { "api_error", 500 },
+    { "timeout_error", 504 },
+    { "overloaded_error", 529 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (map); i++)
+    if (g_str_equal (type, map[i].type))
+      return map[i].status;
+
+  return 500;
+}
+
+static const char *
+default_error_message (const char *type)
+{
+  static const struct {
+    const char *type;
+    const char *message;
+  } map[] = {
+    { "invalid_request_error", "Invalid request" },
+    { "authentication_error", "Authentication error" },
+    { "billing_error", "Billing error" },
+    { "permission_error", "Permission denied" },
+    { "not_found_error", "Not found" },
+    { "request_too_large", "Request too large" },
+    { "rate_limit_error", "Rate limited" },
+    { "api_error", "Internal server error" },
+    { "timeout_error", "Request timeout" },
+    { "overloaded_error", "Overloaded" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (map); i++)
+    if (g_str_equal (type, map[i].type))
+      return map[i].message;
+
+  return "Error";
+}
+
+static char *
+error_body (const char *type,
+            const char *message,
+            const char *request_id)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, "error");
+  json_builder_set_member_name (builder, "error");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, type);
+  json_builder_set_member_name (builder, "message");
+  json_builder_add_string_value (builder, message);
+  json_builder_end_object (builder);
+  if (request_id != NULL)
+    {
+      json_builder_set_member_name (builder, "request_id");
+      json_builder_add_string_value (builder, request_id);
+    }
+  json_builder_end_object (builder);
+
+  return builder_to_string (builder);
+}
+
+static void
+request_set_outcome (Request    *req,
+                     const char *outcome)
+{
+  FjSimulator *self = req->self;
+
+  g_mutex_lock (&self->lock);
+  g_free (req->entry->outcome);
+  req->entry->outcome = g_strdup (outcome);
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+request_set_status (Request *req,
+                    guint    status)
+{
+  req->status = status;
+  soup_server_message_set_status (req->msg, status, NULL);
+}
+
+static void
+request_resume (Request *req)
+{
+  if (req->paused)
+    soup_server_message_unpause (req->msg);
+}
+
+/* Sends a complete JSON response. */
+static void
+respond_json (Request    *req,
+              guint       status,
+              char       *body)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (req->msg);
+
+  request_set_status (req, status);
+  soup_message_headers_set_encoding (headers, SOUP_ENCODING_CONTENT_LENGTH);
+  soup_server_message_set_response (req->msg, "application/json",
+                                    SOUP_MEMORY_TAKE, body, strlen (body));
+  req->complete = TRUE;
+  request_resume (req);
+}
+
+static void
+respond_error (Request    *req,
+               guint       status,
+               const char *type,
+               const char *message,
+               const char *outcome)
+{
+  respond_json (req, status, error_body (type, message, req->request_id));
+  request_set_outcome (req, outcome);
+}
+
+static void
+append_text (Request *req,
+             char    *text)
+{
+  SoupMessageBody *body = soup_server_message_get_response_body (req->msg);
+
+  soup_message_body_append (body, SOUP_MEMORY_TAKE, text, strlen (text));
+  req->chunks_appended++;
+}
+
+/* The reply */
+
+static JsonNode *
+usage_node (Request *req,
+            guint    output_tokens)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "input_tokens");
+  json_builder_add_int_value (builder, req->input_tokens);
+  json_builder_set_member_name (builder, "cache_creation_input_tokens");
+  json_builder_add_int_value (builder, 0);
+  json_builder_set_member_name (builder, "cache_read_input_tokens");
+  json_builder_add_int_value (builder, 0);
+  json_builder_set_member_name (builder, "output_tokens");
+  json_builder_add_int_value (builder, output_tokens);
+  json_builder_end_object (builder);
+
+  return json_builder_get_root (builder);
+}
+
+static char *
+joined_text (Request *req)
+{
+  GString *text = g_string_new (NULL);
+
+  for (guint i = 0; i < req->text_tokens->len; i++)
+    g_string_append (text, g_ptr_array_index (req->text_tokens, i));
+
+  return g_string_free (text, FALSE);
+}
+
+static JsonNode *
+tool_input_node (Request *req)
+{
+  JsonNode *node;
+
+  if (req->tool_use->input != NULL)
+    return json_node_copy (req->tool_use->input);
+
+  node = json_node_new (JSON_NODE_OBJECT);
+  json_node_take_object (node, json_object_new ());
+  return node;
+}
+
+static JsonNode *
+message_node (Request  *req,
+              gboolean  streaming)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
+  g_autofree char *id = _fj_sim_make_id ("msg_", req->hash ^ G_GUINT64_CONSTANT (0x6d7367));
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "id");
+  json_builder_add_string_value (builder, id);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, "message");
+  json_builder_set_member_name (builder, "role");
+  json_builder_add_string_value (builder, "assistant");
+  json_builder_set_member_name (builder, "model");
+  json_builder_add_string_value (builder, req->parsed.model);
+  json_builder_set_member_name (builder, "content");
+  json_builder_begin_array (builder);
+  if (!streaming)
+    {
+      g_autofree char *text = joined_text (req);
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "type");
+      json_builder_add_string_value (builder, "text");
+      json_builder_set_member_name (builder, "text");
+      json_builder_add_string_value (builder, text);
+      json_builder_end_object (builder);
+
+      if (req->tool_id != NULL)
+        {
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "type");
+          json_builder_add_string_value (builder, "tool_use");
+          json_builder_set_member_name (builder, "id");
+          json_builder_add_string_value (builder, req->tool_id);
+          json_builder_set_member_name (builder, "name");
+          json_builder_add_string_value (builder, req->tool_name);
+          json_builder_set_member_name (builder, "input");
+          json_builder_add_value (builder, tool_input_node (req));
+          json_builder_end_object (builder);
+        }
+    }
+  json_builder_end_array (builder);
+  json_builder_set_member_name (builder, "stop_reason");
+  if (streaming)
+    json_builder_add_null_value (builder);
+  else
+    json_builder_add_string_value (builder, req->stop_reason);
+  json_builder_set_member_name (builder, "stop_sequence");
+  json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "usage");
+  json_builder_add_value (builder, usage_node (req, streaming ? MIN (1, req->output_tokens) : req->output_tokens));
+  json_builder_end_object (builder);
+
+  return json_builder_get_root (builder);
+}
+
+/* The words of @text as tokens, at most @max_tokens of them. */
+static GPtrArray *
+split_words (const char *text,
+             guint       max_tokens)
+{
+  g_auto(GStrv) words = g_strsplit (text, " ", -1);
+  guint n_words = 0;
+
+  for (guint i = 0; words[i] != NULL; i++)
+    if (*words[i] != '\0')
+      n_words++;
+
+  return _fj_sim_reply_tokens (0, text, MIN (max_tokens, n_words));
+}
+
+/* Splits @json into a few pieces, as the API streams a tool's input. */
+static GPtrArray *
+split_pieces (const char *json)
+{
+  GPtrArray *pieces = g_ptr_array_new_with_free_func (g_free);
+  glong n_chars = g_utf8_strlen (json, -1);
+  glong n_pieces = CLAMP (n_chars / 8, 1, 3);
+  glong start = 0;
+
+  for (glong i = 0; i < n_pieces; i++)
+    {
+      glong end = (i + 1 == n_pieces) ? n_chars : n_chars * (i + 1) / n_pieces;
+
+      g_ptr_array_add (pieces, g_utf8_substring (json, start, end));
+      start = end;
+    }
+
+  return pieces;
+}
+
+static void
+build_reply (Request *req)
+{
+  guint max_tokens = (guint) MIN (req->parsed.max_tokens, G_MAXUINT);
+  g_autofree char *role = _fj_sim_extract_role (req->parsed.system);
+
+  if (req->refusal)
+    {
+      req->text_tokens = split_words (REFUSAL_TEXT, max_tokens);
+      req->output_tokens = req->text_tokens->len;
+      req->stop_reason = "refusal";
+      request_set_outcome (req, "refusal");
+      return;
+    }
+
+  if (req->tool_use != NULL && req->parsed.first_tool != NULL &&
+      req->parsed.tool_rounds < req->tool_use->turns)
+    {
+      const char *name = req->tool_use->name ? req->tool_use->name : req->parsed.first_tool;
+      g_autofree char *text = g_strdup_printf ("As %s, I will use the %s tool.",
+                                               role ? role : req->agent, name);
+      g_autoptr(JsonNode) input = tool_input_node (req);
+      g_autofree char *input_json = node_to_string (input);
+      g_autoptr(GPtrArray) tokens = split_words (text, G_MAXUINT);
+      g_autoptr(GPtrArray) pieces = split_pieces (input_json);
+
+      if (tokens->len + pieces->len <= max_tokens)
+        {
+          req->text_tokens = g_steal_pointer (&tokens);
+          req->tool_pieces = g_steal_pointer (&pieces);
+          req->tool_name = g_strdup (name);
+          req->tool_id = _fj_sim_make_id ("toolu_", req->hash ^ G_GUINT64_CONSTANT (0x746f6f6c75));
+          req->output_tokens = req->text_tokens->len + req->tool_pieces->len;
+          req->stop_reason = "tool_use";
+          request_set_outcome (req, "tool_use");
+          return;
+        }
+    }
+
+  {
+    g_autofree char *opening = _fj_sim_reply_opening (role, req->agent, req->parsed.question,
+                                                      req->parsed.tool_result_name,
+                                                      req->parsed.tool_result);
+    guint n = MIN (req->planned_tokens, max_tokens);
+
+    req->text_tokens = _fj_sim_reply_tokens (req->hash, opening, n);
+    req->output_tokens = n;
+    req->stop_reason = n < req->planned_tokens ? "max_tokens" : "end_turn";
+    request_set_outcome (req, "ok");
+  }
+}
+
+static void
+unit_clear (gpointer data)
+{
+  Unit *unit = data;
+
+  g_free (unit->text);
+}
+
+static void
+add_unit (Request  *req,
+          char     *text,
+          guint     tokens)
+{
+  Unit unit = { text, tokens, FALSE };
+
+  g_array_append_val (req->units, unit);
+}
+
+static char *
+sse (const char *event,
+     JsonNode   *data)
+{
+  g_autofree char *json = node_to_string (data);
+
+  return g_strdup_printf ("event: %s\ndata: %s\n\n", event, json);
+}
+
+static char *
+sse_take (const char *event,
+          JsonNode   *data)
+{
+  g_autoptr(JsonNode) node = data;
+
+  return sse (event, node);
+}
+
+static JsonNode *
+event_node (const char *type,
+            int         index)
+{
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+  JsonObject *object = json_object_new ();
+
+  json_object_set_string_member (object, "type", type);
+  if (index >= 0)
+    json_object_set_int_member (object, "index", index);
+  json_node_take_object (node, object);
+  return node;
+}
+
+static char *
+delta_event (int         index,
+             const char *delta_type,
+             const char *field,
+             const char *value)
+{
+  JsonNode *node = event_node ("content_block_delta", index);
+  JsonObject *delta = json_object_new ();
+
+  json_object_set_string_member (delta, "type", delta_type);
+  json_object_set_string_member (delta, field, value);
+  json_object_set_object_member (json_node_get_object (node), "delta", delta);
+  return sse_take ("content_block_delta", node);
+}
+
+static char *
+error_event_text (const FjSimFailure *failure)
+{
+  const char *type = failure->error_type ? failure->error_type : "overloaded_error";
+  const char *message = failure->message ? failure->message : default_error_message (type);
+  g_autofree char *body = error_body (type, message, NULL);
+
+  return g_strdup_printf ("event: error\ndata: %s\n\n", body);
+}
+
+/* Lays out the whole stream as units; paced units carry tokens. A fault
+ * replaces everything after its position. */
+static void
+build_stream (Request *req)
+{
+  JsonNode *node;
+  JsonObject *object;
+  JsonObject *block;
+  guint fault_at = G_MAXUINT;
+  guint paced = 0;
+  FjSimFault fault = req->failure ? req->failure->fault : FJ_SIM_FAULT_NONE;
+  guint total = req->text_tokens->len + (req->tool_pieces ? req->tool_pieces->len : 0);
+
+  req->units = g_array_new (FALSE, TRUE, sizeof (Unit));
+  g_array_set_clear_func (req->units, unit_clear);
+
+  node = event_node ("message_start", -1);
+  json_object_set_member (json_node_get_object (node), "message", message_node (req, TRUE));
+  add_unit (req, sse_take ("message_start", node), 0);
+
+  if (fault == FJ_SIM_FAULT_DROP || fault == FJ_SIM_FAULT_ERROR_EVENT ||
+      fault == FJ_SIM_FAULT_MALFORMED_JSON)
+    fault_at = req->failure->after_tokens >= 0 ? (guint) req->failure->after_tokens : total / 2;
+
+#define CHECK_FAULT() \
+  G_STMT_START { \
+    if (paced == fault_at) \
+      goto fault; \
+  } G_STMT_END
+
+  node = event_node ("content_block_start", 0);
+  block = json_object_new ();
+  json_object_set_string_member (block, "type", "text");
+  json_object_set_string_member (block, "text", "");
+  json_object_set_object_member (json_node_get_object (node), "content_block", block);
+  add_unit (req, sse_take ("content_block_start", node), 0);
+  add_unit (req, g_strdup ("event: ping\ndata: {\"type\": \"ping\"}\n\n"), 0);
+
+  for (guint i = 0; i < req->text_tokens->len; i++)
+    {
+      CHECK_FAULT ();
+      add_unit (req, delta_event (0, "text_delta", "text", g_ptr_array_index (req->text_tokens, i)), 1);
+      paced++;
+    }
+  CHECK_FAULT ();
+  add_unit (req, sse_take ("content_block_stop", event_node ("content_block_stop", 0)), 0);
+
+  if (req->tool_id != NULL)
+    {
+      node = event_node ("content_block_start", 1);
+      block = json_object_new ();
+      json_object_set_string_member (block, "type", "tool_use");
+      json_object_set_string_member (block, "id", req->tool_id);
+      json_object_set_string_member (block, "name", req->tool_name);
+      json_object_set_object_member (block, "input", json_object_new ());
+      json_object_set_object_member (json_node_get_object (node), "content_block", block);
+      add_unit (req, sse_take ("content_block_start", node), 0);
+
+      for (guint i = 0; i < req->tool_pieces->len; i++)
+        {
+          CHECK_FAULT ();
+          add_unit (req, delta_event (1, "input_json_delta", "partial_json",
+                                      g_ptr_array_index (req->tool_pieces, i)), 1);
+          paced++;
+        }
+      CHECK_FAULT ();
+      add_unit (req, sse_take ("content_block_stop", event_node ("content_block_stop", 1)), 0);
+    }
+
+  node = event_node ("message_delta", -1);
+  object = json_object_new ();
+  json_object_set_string_member (object, "stop_reason", req->stop_reason);
+  json_object_set_null_member (object, "stop_sequence");
+  json_object_set_object_member (json_node_get_object (node), "delta", object);
+  json_object_set_member (json_node_get_object (node), "usage", usage_node (req, req->output_tokens));
+  add_unit (req, sse_take ("message_delta", node), 0);
+  add_unit (req, sse_take ("message_stop", event_node ("message_stop", -1)), 0);
+  return;
+
+#undef CHECK_FAULT
+
+fault:
+  switch (fault)
+    {
+    case FJ_SIM_FAULT_DROP:
+      {
+        /* The event that would have come next; half of it is sent. */
+        Unit unit = { NULL, 0, TRUE };
+
+        if (paced < req->text_tokens->len)
+          unit.text = delta_event (0, "text_delta", "text", g_ptr_array_index (req->text_tokens, paced));
+        else
+          unit.text = sse_take ("content_block_stop", event_node ("content_block_stop", 0));
+        g_array_append_val (req->units, unit);
+        request_set_outcome (req, "drop");
+      }
+      break;
+
+    case FJ_SIM_FAULT_ERROR_EVENT:
+      add_unit (req, error_event_text (req->failure), 0);
+      request_set_outcome (req, "error_event");
+      break;
+
+    case FJ_SIM_FAULT_MALFORMED_JSON:
+      add_unit (req, g_strdup ("event: content_block_delta\n"
+                               "data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"\n\n"),
+                0);
+      request_set_outcome (req, "malformed_json");
+      break;
+
+    case FJ_SIM_FAULT_NONE:
+    case FJ_SIM_FAULT_TRICKLE:
+    case FJ_SIM_FAULT_HANG:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* Timers and watches, all on the simulator's context */
+
+static void
+request_clear_timer (Request *req)
+{
+  if (req->timer != NULL)
+    {
+      g_source_destroy (req->timer);
+      g_clear_pointer (&req->timer, g_source_unref);
+    }
+}
+
+static void
+request_schedule (Request     *req,
+                  double       seconds,
+                  GSourceFunc  func)
+{
+  request_clear_timer (req);
+  req->timer = g_timeout_source_new ((guint) MIN (ceil (MAX (0, seconds) * 1000), G_MAXUINT));
+  g_source_set_callback (req->timer, func, req, NULL);
+  g_source_attach (req->timer, req->self->context);
+}
+
+/* Timer callbacks call this first: their source is gone once they return
+ * G_SOURCE_REMOVE, whether or not they schedule another. */
+static void
+request_timer_fired (Request *req)
+{
+  g_clear_pointer (&req->timer, g_source_unref);
+}
+
+/* Closes the request's connection under libsoup's feet, after writing
+ * @last (if any, and only over plain HTTP) to it: the client sees the
+ * response break off. The socket is shut down first because taking the
+ * connection from libsoup ends a chunked body cleanly. */
+static void
+request_close_connection (Request    *req,
+                          const char *last)
+{
+  GSocket *socket = soup_server_message_get_socket (req->msg);
+  g_autoptr(GIOStream) stream = NULL;
+
+  g_signal_handlers_disconnect_by_data (req->msg, req);
+
+  if (socket != NULL)
+    {
+      if (last != NULL && !req->self->tls)
+        g_socket_send (socket, last, strlen (last), NULL, NULL);
+      g_socket_shutdown (socket, TRUE, TRUE, NULL);
+    }
+
+  stream = soup_server_message_steal_connection (req->msg);
+  if (stream != NULL)
+    g_io_stream_close (stream, NULL, NULL);
+}
+
+static gboolean
+drop_cb (gpointer user_data)
+{
+  Request *req = user_data;
+  g_autofree char *partial = NULL;
+
+  request_timer_fired (req);
+
+  /* libsoup 3.2 reads a connection closed between two chunks as the end of
+   * the body, without an error: break off inside a chunk instead. (Over
+   * HTTPS the connection just closes.) */
+  if (req->drop_text != NULL)
+    {
+      gsize length = strlen (req->drop_text);
+
+      partial = g_strdup_printf ("%" G_GSIZE_MODIFIER "x\r\n%.*s", length, (int) (length / 2), req->drop_text);
+    }
+
+  request_close_connection (req, partial);
+  request_finish (req, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+request_drop_when_written (Request *req)
+{
+  req->drop_pending = TRUE;
+  if (req->chunks_written == req->chunks_appended)
+    request_schedule (req, 0, drop_cb);
+}
+
+static void
+stream_append_units (Request *req,
+                     guint    max_tokens)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+  guint tokens = 0;
+
+  while (req->next_unit < req->units->len)
+    {
+      Unit *unit = &g_array_index (req->units, Unit, req->next_unit);
+
+      if (unit->drop)
+        break;
+      if (unit->tokens > 0 && tokens >= max_tokens)
+        break;
+      g_string_append (text, unit->text);
+      tokens += unit->tokens;
+      req->next_unit++;
+    }
+
+  req->output_sent += tokens;
+  if (text->len > 0)
+    append_text (req, g_string_free (g_steal_pointer (&text), FALSE));
+
+  if (req->next_unit < req->units->len &&
+      g_array_index (req->units, Unit, req->next_unit).drop)
+    {
+      req->drop_text = g_strdup (g_array_index (req->units, Unit, req->next_unit).text);
+      req->next_unit = req->units->len;
+      request_drop_when_written (req);
+    }
+  else if (req->next_unit == req->units->len)
+    {
+      soup_message_body_complete (soup_server_message_get_response_body (req->msg));
+      req->complete = TRUE;
+    }
+
+  request_resume (req);
+}
+
+static gboolean
+stream_tick_cb (gpointer user_data)
+{
+  Request *req = user_data;
+  gint64 next;
+
+  request_timer_fired (req);
+  stream_append_units (req, req->per_tick);
+  req->ticks++;
+
+  if (req->next_unit < req->units->len)
+    {
+      next = req->stream_start + (gint64) ((req->ticks + 1) * req->tick_seconds * G_USEC_PER_SEC);
+      request_schedule (req, (next - g_get_monotonic_time ()) / (double) G_USEC_PER_SEC, stream_tick_cb);
+    }
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+start_stream_headers (Request *req)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (req->msg);
+
+  request_set_status (req, SOUP_STATUS_OK);
+  soup_message_headers_replace (headers, "Content-Type", "text/event-stream; charset=utf-8");
+  soup_message_headers_replace (headers, "Cache-Control", "no-cache");
+  soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
+}
+
+static void
+start_stream (Request *req)
+{
+  start_stream_headers (req);
+  build_stream (req);
+
+  if (req->tokens_per_second <= 0)
+    {
+      stream_append_units (req, G_MAXUINT);
+      return;
+    }
+
+  /* Headers and message_start now, then tokens at the pace asked, a few
+   * per tick when ticks would come closer than MIN_TICK_SECONDS. */
+  stream_append_units (req, 0);
+  if (req->next_unit < req->units->len)
+    {
+      req->per_tick = MAX (1, (guint) ceil (MIN_TICK_SECONDS * req->tokens_per_second));
+      req->tick_seconds = req->per_tick / req->tokens_per_second;
+      req->stream_start = g_get_monotonic_time ();
+      req->ticks = 0;
+      request_schedule (req, req->tick_seconds, stream_tick_cb);
+    }
+}
+
+static gboolean
+trickle_cb (gpointer user_data)
+{
+  Request *req = user_data;
+
+  request_timer_fired (req);
+  if (req->parsed.stream)
+    append_text (req, g_strdup ("event: ping\ndata: {\"type\": \"ping\"}\n\n"));
+  else
+    append_text (req, g_strdup (" "));
+  request_resume (req);
+  request_schedule (req, req->failure->interval, trickle_cb);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+start_trickle (Request *req)
+{
+  request_set_outcome (req, "trickle");
+
+  if (req->parsed.stream)
+    {
+      g_autoptr(JsonNode) node = event_node ("message_start", -1);
+
+      start_stream_headers (req);
+      json_object_set_member (json_node_get_object (node), "message", message_node (req, TRUE));
+      append_text (req, sse ("message_start", node));
+    }
+  else
+    {
+      SoupMessageHeaders *headers = soup_server_message_get_response_headers (req->msg);
+
+      request_set_status (req, SOUP_STATUS_OK);
+      soup_message_headers_replace (headers, "Content-Type", "application/json");
+      soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
+      append_text (req, g_strdup (" "));
+    }
+
+  request_resume (req);
+  request_schedule (req, req->failure->interval, trickle_cb);
+}
+
+static void
+send_json_reply (Request *req)
+{
+  g_autoptr(JsonNode) node = message_node (req, FALSE);
+  char *body = node_to_string (node);
+  FjSimFault fault = req->failure ? req->failure->fault : FJ_SIM_FAULT_NONE;
+
+  if (fault == FJ_SIM_FAULT_DROP)
+    {
+      SoupMessageHeaders *headers = soup_server_message_get_response_headers (req->msg);
+      gsize length = strlen (body);
+
+      /* Promise the whole body, send half, then break the connection. */
+      request_set_status (req, SOUP_STATUS_OK);
+      soup_message_headers_replace (headers, "Content-Type", "application/json");
+      soup_message_headers_set_content_length (headers, length);
+      body[length / 2] = '\0';
+      append_text (req, body);
+      request_set_outcome (req, "drop");
+      request_drop_when_written (req);
+      request_resume (req);
+      return;
+    }
+
+  if (fault == FJ_SIM_FAULT_MALFORMED_JSON)
+    {
+      body[strlen (body) / 2] = '\0';
+      request_set_outcome (req, "malformed_json");
+    }
+
+  req->output_sent = req->output_tokens;
+  respond_json (req, SOUP_STATUS_OK, body);
+}
+
+static gboolean
+paced_json_cb (gpointer user_data)
+{
+  Request *req = user_data;
+
+  request_timer_fired (req);
+  send_json_reply (req);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+respond_failure_status (Request *req)
+{
+  const FjSimFailure *failure = req->failure;
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (req->msg);
+  const char *type = failure->error_type ? failure->error_type : error_type_for_status (failure->status);
+  const char *message = failure->message ? failure->message : default_error_message (type);
+  g_autofree char *outcome = g_strdup_printf ("http-%u", failure->status);
+
+  if (failure->retry_after >= 0)
+    {
+      char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+      g_ascii_formatd (buf, sizeof buf, "%.3g", failure->retry_after);
+      soup_message_headers_replace (headers, "retry-after", buf);
+    }
+  if (failure->retry_after_ms >= 0)
+    {
+      char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+      g_ascii_formatd (buf, sizeof buf, "%.10g", failure->retry_after_ms);
+      soup_message_headers_replace (headers, "retry-after-ms", buf);
+    }
+  if (failure->should_retry >= 0)
+    soup_message_headers_replace (headers, "x-should-retry", failure->should_retry ? "true" : "false");
+
+  respond_error (req, failure->status, type, message, outcome);
+}
+
+static gboolean
+latency_cb (gpointer user_data)
+{
+  Request *req = user_data;
+  FjSimFault fault = req->failure ? req->failure->fault : FJ_SIM_FAULT_NONE;
+
+  request_timer_fired (req);
+
+  if (req->failure != NULL && req->failure->status > 0)
+    {
+      respond_failure_status (req);
+      return G_SOURCE_REMOVE;
+    }
+
+  switch (fault)
+    {
+    case FJ_SIM_FAULT_HANG:
+      request_set_outcome (req, "hang");
+      return G_SOURCE_REMOVE;
+
+    case FJ_SIM_FAULT_TRICKLE:
+      start_trickle (req);
+      return G_SOURCE_REMOVE;
+
+    case FJ_SIM_FAULT_ERROR_EVENT:
+      if (!req->parsed.stream)
+        {
+          /* A JSON reply has no events: the same error as a status. */
+          const char *type = req->failure->error_type ? req->failure->error_type : "overloaded_error";
+          const char *message = req->failure->message ? req->failure->message : default_error_message (type);
+
+          respond_error (req, status_for_error_type (type), type, message, "error_event");
+          return G_SOURCE_REMOVE;
+        }
+      break;
+
+    case FJ_SIM_FAULT_NONE:
+    case FJ_SIM_FAULT_DROP:
+    case FJ_SIM_FAULT_MALFORMED_JSON:
+    default:
+      break;
+    }
+
+  build_reply (req);
+
+  if (req->parsed.stream)
+    start_stream (req);
+  else if (req->tokens_per_second > 0 && req->output_tokens > 0)
+    request_schedule (req, req->output_tokens / req->tokens_per_second, paced_json_cb);
+  else
+    send_json_reply (req);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Disconnects */
+
+static void
+count_disconnect (Request *req)
+{
+  g_mutex_lock (&req->self->lock);
+  req->self->n_disconnects++;
+  g_mutex_unlock (&req->self->lock);
+}
+
+static gboolean
+watch_cb (GSocket      *socket,
+          GIOCondition  condition,
+          gpointer      user_data)
+{
+  Request *req = user_data;
+
+#ifndef __linux__
+  /* Without POLLRDHUP: readable with nothing to read means closed; data
+   * (a pipelined request) means we cannot tell, so stop watching. */
+  if ((condition & (G_IO_HUP | G_IO_ERR)) == 0)
+    {
+      GInputVector vector;
+      char byte;
+      int flags = G_SOCKET_MSG_PEEK;
+      gssize n;
+
+      vector.buffer = &byte;
+      vector.size = 1;
+      n = g_socket_receive_message (socket, NULL, &vector, 1, NULL, NULL, &flags, NULL, NULL);
+      if (n != 0)
+        {
+          g_clear_pointer (&req->watch, g_source_unref);
+          return G_SOURCE_REMOVE;
+        }
+    }
+#endif
+
+  g_clear_pointer (&req->watch, g_source_unref);
+
+  /* Everything is with libsoup already: let it finish the response. */
+  if (req->complete)
+    return G_SOURCE_REMOVE;
+
+  g_debug ("simulator: %s: the client closed its connection", req->request_id);
+  count_disconnect (req);
+  request_close_connection (req, NULL);
+  request_finish (req, "client-closed");
+  return G_SOURCE_REMOVE;
+}
+
+static void
+request_watch (Request *req)
+{
+  GSocket *socket = soup_server_message_get_socket (req->msg);
+  GIOCondition condition = G_IO_HUP | G_IO_ERR;
+
+  if (socket == NULL)
+    return;
+
+#ifdef __linux__
+  condition |= POLLRDHUP;
+#else
+  condition |= G_IO_IN;
+#endif
+
+  req->watch = g_socket_create_source (socket, condition, NULL);
+  g_source_set_callback (req->watch, G_SOURCE_FUNC (watch_cb), req, NULL);
+  g_source_attach (req->watch, req->self->context);
+}
+
+static void
+wrote_headers_cb (SoupServerMessage *msg,
+                  Request           *req)
+{
+  FjSimulator *self = req->self;
+
+  g_mutex_lock (&self->lock);
+  if (req->entry->first_byte_ms < 0)
+    req->entry->first_byte_ms = elapsed_ms (self);
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+wrote_chunk_cb (SoupServerMessage *msg,
+                Request           *req)
+{
+  req->chunks_written++;
+  if (req->drop_pending && req->chunks_written == req->chunks_appended)
+    request_schedule (req, 0, drop_cb);
+}
+
+static void
+finished_cb (SoupServerMessage *msg,
+             Request           *req)
+{
+  if (req->complete)
+    {
+      request_finish (req, NULL);
+      return;
+    }
+
+  /* libsoup gave up on a write: the client went away. */
+  count_disconnect (req);
+  request_finish (req, "client-closed");
+}
+
+static void
+disconnected_cb (SoupServerMessage *msg,
+                 Request           *req)
+{
+  if (!req->self->stopping)
+    count_disconnect (req);
+  request_finish (req, req->self->stopping ? "server-stopped" : "client-closed");
+}
+
+/* Request lifecycle */
+
+static void
+request_free (Request *req)
+{
+  request_clear_timer (req);
+  if (req->watch != NULL)
+    {
+      g_source_destroy (req->watch);
+      g_clear_pointer (&req->watch, g_source_unref);
+    }
+  g_clear_object (&req->msg);
+  g_clear_pointer (&req->entry, log_entry_unref);
+  g_clear_pointer (&req->scenario, _fj_sim_scenario_unref);
+  _fj_sim_request_clear (&req->parsed);
+  g_free (req->request_id);
+  g_free (req->agent);
+  g_clear_pointer (&req->text_tokens, g_ptr_array_unref);
+  g_clear_pointer (&req->tool_pieces, g_ptr_array_unref);
+  g_free (req->tool_id);
+  g_free (req->tool_name);
+  g_clear_pointer (&req->units, g_array_unref);
+  g_free (req->drop_text);
+  g_free (req);
+}
+
+static void
+request_finish (Request    *req,
+                const char *outcome)
+{
+  FjSimulator *self = req->self;
+
+  if (req->finished)
+    return;
+  req->finished = TRUE;
+
+  request_clear_timer (req);
+  if (req->watch != NULL)
+    {
+      g_source_destroy (req->watch);
+      g_clear_pointer (&req->watch, g_source_unref);
+    }
+  g_signal_handlers_disconnect_by_data (req->msg, req);
+
+  g_mutex_lock (&self->lock);
+  req->entry->finish_ms = elapsed_ms (self);
+  req->entry->status = req->status;
+  req->entry->output_tokens = req->output_sent;
+  if (outcome != NULL)
+    {
+      g_free (req->entry->outcome);
+      req->entry->outcome = g_strdup (outcome);
+    }
+  if (req->status > 0)
+    {
+      gpointer key = GUINT_TO_POINTER (req->status);
+
+      g_hash_table_insert (self->status_counts, key,
+                           GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (self->status_counts, key)) + 1));
+    }
+  if (self->n_in_flight > 0)
+    self->n_in_flight--;
+  if (req->limited)
+    {
+      /* The reservation of max_tokens becomes what was really sent. */
+      double refund = (double) req->reserved_output - req->output_sent;
+      gint64 now = g_get_monotonic_time ();
+
+      for (guint i = BUCKET_OUTPUT; i <= BUCKET_TOKENS; i++)
+        if (self->buckets[i].capacity > 0)
+          {
+            bucket_refill (&self->buckets[i], now);
+            self->buckets[i].level = MIN (self->buckets[i].capacity, self->buckets[i].level + refund);
+          }
+    }
+  g_debug ("simulator: %s %s: %u %s (agent %s, attempt %u)",
+           req->request_id,
+           g_uri_get_path (soup_server_message_get_uri (req->msg)),
+           req->status, req->entry->outcome ? req->entry->outcome : "",
+           req->agent ? req->agent : "-", req->attempt);
+  g_mutex_unlock (&self->lock);
+
+  g_queue_delete_link (&self->requests, req->link);
+  request_free (req);
+}
+
+static void
+set_request_id (SoupServerMessage *msg,
+                const char        *request_id)
+{
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "request-id", request_id);
+}
+
+static Request *
+request_new (FjSimulator       *self,
+             SoupServerMessage *msg)
+{
+  Request *req = g_new0 (Request, 1);
+
+  req->self = self;
+  req->msg = g_object_ref (msg);
+  req->entry = log_entry_new ();
+  g_queue_push_tail (&self->requests, req);
+  req->link = self->requests.tail;
+
+  /* libsoup looks the addresses up when a connection is taken from it,
+   * and warns if the socket is gone by then: have them cached now. */
+  soup_server_message_get_local_address (msg);
+  soup_server_message_get_remote_address (msg);
+
+  g_signal_connect (msg, "wrote-headers", G_CALLBACK (wrote_headers_cb), req);
+  g_signal_connect (msg, "wrote-chunk", G_CALLBACK (wrote_chunk_cb), req);
+  g_signal_connect (msg, "finished", G_CALLBACK (finished_cb), req);
+  g_signal_connect (msg, "disconnected", G_CALLBACK (disconnected_cb), req);
+
+  g_mutex_lock (&self->lock);
+  self->n_requests++;
+  self->n_in_flight++;
+  self->max_in_flight = MAX (self->max_in_flight, self->n_in_flight);
+  req->entry->arrival_ms = elapsed_ms (self);
+  g_ptr_array_add (self->log, g_atomic_rc_box_acquire (req->entry));
+  /* Until the request names its agent, its id comes from its position. */
+  {
+    g_autofree char *serial = g_strdup_printf ("%" G_GUINT64_FORMAT, ++self->serial);
+
+    req->request_id = _fj_sim_make_id ("req_", _fj_sim_hash (self->seed, "request", serial, NULL));
+  }
+  req->entry->id = g_strdup (req->request_id);
+  g_mutex_unlock (&self->lock);
+
+  set_request_id (msg, req->request_id);
+  return req;
+}
+
+static const char *
+check_credentials (FjSimulator        *self,
+                   SoupMessageHeaders *headers,
+                   const char        **auth)
+{
+  const char *key = soup_message_headers_get_one (headers, "x-api-key");
+  const char *authorization = soup_message_headers_get_one (headers, "Authorization");
+
+  *auth = NULL;
+  if (key != NULL && *key != '\0')
+    *auth = "x-api-key";
+  else if (authorization != NULL && g_ascii_strncasecmp (authorization, "Bearer ", 7) == 0)
+    {
+      key = authorization + 7;
+      while (*key == ' ')
+        key++;
+      if (*key != '\0')
+        *auth = "bearer";
+    }
+
+  if (*auth == NULL)
+    return "x-api-key header is required";
+  if (self->api_key != NULL && g_strcmp0 (key, self->api_key) != 0)
+    return "invalid x-api-key";
+
+  return NULL;
+}
+
+/* Resolves what this request gets, counts its attempt and reserves its
+ * rate-limit budget. Returns the seconds to wait when rate-limited. */
+static guint
+request_plan (Request *req,
+              gsize    body_length)
+{
+  FjSimulator *self = req->self;
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (req->msg);
+  g_autofree char *user_hash = g_compute_checksum_for_string (G_CHECKSUM_SHA256, req->parsed.last_user_text, -1);
+  g_autofree char *n_messages = g_strdup_printf ("%u", req->parsed.n_messages);
+  g_autofree char *counter_key = NULL;
+  g_autofree char *attempt = NULL;
+  const FjSimSettings *defaults;
+  const FjSimSettings *settings = NULL;
+  const GPtrArray *failures;
+  FjSimAgent *override;
+  double latency_min;
+  double latency_max;
+  guint wait = 0;
+  guint count;
+
+  g_mutex_lock (&self->lock);
+
+  req->scenario = _fj_sim_scenario_ref (self->scenario);
+  defaults = &req->scenario->defaults;
+  override = _fj_sim_scenario_match (req->scenario, req->parsed.system);
+  if (override != NULL)
+    {
+      settings = &override->settings;
+      req->agent = g_strdup (override->name);
+    }
+  else
+    req->agent = _fj_sim_short_hash (req->parsed.system);
+
+  counter_key = g_strdup_printf ("%s\x1f%s\x1f%s", req->agent, user_hash, n_messages);
+  count = GPOINTER_TO_UINT (g_hash_table_lookup (self->attempt_counters, counter_key)) + 1;
+  g_hash_table_insert (self->attempt_counters, g_steal_pointer (&counter_key), GUINT_TO_POINTER (count));
+  req->attempt = count;
+  attempt = g_strdup_printf ("%u", count);
+
+  g_hash_table_insert (self->agent_attempts, g_strdup (req->agent),
+                       GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (self->agent_attempts, req->agent)) + 1));
+
+  req->hash = _fj_sim_hash (self->seed, "reply", req->parsed.system, req->parsed.last_user_text,
+                            n_messages, attempt, NULL);
+  g_free (req->request_id);
+  req->request_id = _fj_sim_make_id ("req_", _fj_sim_hash (self->seed, "request-id", req->agent,
+                                                            user_hash, n_messages, attempt, NULL));
+
+  if (settings != NULL && settings->has_latency)
+    {
+      latency_min = settings->latency_min;
+      latency_max = settings->latency_max;
+    }
+  else
+    {
+      latency_min = self->latency;
+      latency_max = self->latency_max;
+    }
+  req->latency = latency_min;
+  if (latency_max > latency_min)
+    {
+      guint64 state = _fj_sim_hash (self->seed, "latency", req->agent, req->parsed.last_user_text,
+                                    attempt, NULL);
+
+      req->latency += (latency_max - latency_min) * _fj_sim_rng_double (&state);
+    }
+
+  req->planned_tokens = (settings && settings->has_output_tokens) ? settings->output_tokens : self->output_tokens;
+  req->tokens_per_second = (settings && settings->has_tokens_per_second) ?
+    settings->tokens_per_second : self->tokens_per_second;
+  req->refusal = (settings && settings->has_refusal) ? settings->refusal : defaults->refusal;
+  req->tool_use = (settings && settings->has_tool_use) ? settings->tool_use : defaults->tool_use;
+  failures = (settings && settings->has_failures) ? settings->failures : defaults->failures;
+
+  for (guint i = 0; failures != NULL && i < failures->len; i++)
+    {
+      const FjSimFailure *failure = g_ptr_array_index (failures, i);
+
+      if (failure->attempts > 0 && req->attempt > failure->attempts)
+        continue;
+      if (failure->has_probability)
+        {
+          g_autofree char *index = g_strdup_printf ("%u", i);
+          guint64 state = _fj_sim_hash (self->seed, "failure", req->agent, req->parsed.last_user_text,
+                                        attempt, index, NULL);
+
+          if (_fj_sim_rng_double (&state) >= failure->probability)
+            continue;
+        }
+      req->failure = failure;
+      break;
+    }
+
+  req->input_tokens = body_length / 4;
+  if (_fj_sim_scenario_has_limits (req->scenario))
+    {
+      wait = admit_request (self, req->input_tokens, req->parsed.max_tokens);
+      if (wait == 0)
+        {
+          req->limited = TRUE;
+          req->reserved_output = req->parsed.max_tokens;
+        }
+      add_rate_limit_headers (self, headers);
+    }
+
+  set_request_id (req->msg, req->request_id);
+  g_free (req->entry->id);
+  req->entry->id = g_strdup (req->request_id);
+  req->entry->agent = g_strdup (req->agent);
+  req->entry->attempt = req->attempt;
+  req->entry->stream = req->parsed.stream;
+  req->entry->model = g_strdup (req->parsed.model);
+  req->entry->input_tokens = req->input_tokens;
+  if (self->record_prompts)
+    {
+      req->entry->system = g_strdup (req->parsed.system);
+      req->entry->user = g_strdup (req->parsed.last_user_text);
+    }
+  if (wait == 0 && req->failure != NULL && req->failure->fault != FJ_SIM_FAULT_NONE)
+    {
+      static const char * const names[] = { NULL, "drop", "error_event", "malformed_json", "trickle", "hang" };
+
+      req->entry->fault = g_strdup (names[req->failure->fault]);
+    }
+
+  g_mutex_unlock (&self->lock);
+
+  return wait;
+}
+
+static void
+handle_messages (FjSimulator *self,
+                 Request     *req)
+{
+  SoupServerMessage *msg = req->msg;
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const char *version = soup_message_headers_get_one (headers, "anthropic-version");
+  const char *auth = NULL;
+  const char *problem;
+  g_autoptr(GBytes) body = NULL;
+  g_autofree char *error_message = NULL;
+  guint wait;
+
+  if (g_strcmp0 (soup_server_message_get_method (msg), SOUP_METHOD_POST) != 0)
+    {
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow", "POST");
+      respond_error (req, SOUP_STATUS_METHOD_NOT_ALLOWED, "invalid_request_error",
+                     "Method not allowed: use POST", "method-not-allowed");
+      return;
+    }
+
+  problem = check_credentials (self, headers, &auth);
+  g_mutex_lock (&self->lock);
+  req->entry->auth = g_strdup (auth);
+  req->entry->version = g_strdup (version);
+  g_mutex_unlock (&self->lock);
+  if (problem != NULL)
+    {
+      respond_error (req, SOUP_STATUS_UNAUTHORIZED, "authentication_error", problem, "unauthorized");
+      return;
+    }
+
+  if (version == NULL)
+    {
+      respond_error (req, SOUP_STATUS_BAD_REQUEST, "invalid_request_error",
+                     "anthropic-version: header is required", "bad-request");
+      return;
+    }
+  if (!g_str_equal (version, "2023-06-01") && !g_str_equal (version, "2026-10-21"))
+    {
+      respond_error (req, SOUP_STATUS_BAD_REQUEST, "invalid_request_error",
+                     "anthropic-version: unsupported version (use 2023-06-01 or 2026-10-21)",
+                     "bad-request");
+      return;
+    }
+
+  body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
+  if (g_bytes_get_size (body) > MAX_BODY_BYTES)
+    {
+      respond_error (req, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "request_too_large",
+                     "Request exceeds the maximum allowed number of bytes.", "bad-request");
+      return;
+    }
+  if (!_fj_sim_request_parse (&req->parsed, g_bytes_get_data (body, NULL), g_bytes_get_size (body),
+                              &error_message))
+    {
+      respond_error (req, SOUP_STATUS_BAD_REQUEST, "invalid_request_error", error_message, "bad-request");
+      return;
+    }
+
+  wait = request_plan (req, g_bytes_get_size (body));
+  if (wait > 0)
+    {
+      g_autofree char *seconds = g_strdup_printf ("%u", wait);
+      SoupMessageHeaders *response_headers = soup_server_message_get_response_headers (msg);
+
+      soup_message_headers_replace (response_headers, "retry-after", seconds);
+      soup_message_headers_replace (response_headers, "x-should-retry", "true");
+      respond_error (req, 429, "rate_limit_error",
+                     "This request would exceed the simulator's rate limit; see the anthropic-ratelimit-* headers.",
+                     "rate-limited");
+      return;
+    }
+
+  soup_server_message_pause (msg);
+  req->paused = TRUE;
+  request_watch (req);
+  request_schedule (req, req->latency, latency_cb);
+}
+
+static void
+handle_stats (FjSimulator       *self,
+              SoupServerMessage *msg)
+{
+  g_autoptr(JsonNode) stats = NULL;
+  g_autofree char *serial = NULL;
+  g_autofree char *request_id = NULL;
+  char *body;
+
+  g_mutex_lock (&self->lock);
+  serial = g_strdup_printf ("%" G_GUINT64_FORMAT, ++self->serial);
+  request_id = _fj_sim_make_id ("req_", _fj_sim_hash (self->seed, "request", serial, NULL));
+  g_mutex_unlock (&self->lock);
+  set_request_id (msg, request_id);
+
+  if (g_strcmp0 (soup_server_message_get_method (msg), SOUP_METHOD_GET) != 0)
+    {
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow", "GET");
+      body = error_body ("invalid_request_error", "Method not allowed: use GET", request_id);
+      soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
+    }
+  else
+    {
+      stats = fj_simulator_get_stats (self);
+      body = json_to_string (stats, TRUE);
+      soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+    }
+
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE, body, strlen (body));
+}
+
+static void
+server_handler_cb (SoupServer        *server,
+                   SoupServerMessage *msg,
+                   const char        *path,
+                   GHashTable        *query,
+                   gpointer           user_data)
+{
+  FjSimulator *self = user_data;
+  Request *req;
+
+  if (g_str_equal (path, "/__stats"))
+    {
+      handle_stats (self, msg);
+      return;
+    }
+
+  req = request_new (self, msg);
+
+  if (!g_str_equal (path, "/v1/messages"))
+    respond_error (req, SOUP_STATUS_NOT_FOUND, "not_found_error", "Not found", "not-found");
+  else
+    handle_messages (self, req);
+}
+
+static void
+request_started_cb (SoupServer        *server,
+                    SoupServerMessage *msg,
+                    FjSimulator       *self)
+{
+  GSocket *socket = soup_server_message_get_socket (msg);
+
+  if (socket == NULL || g_object_get_data (G_OBJECT (socket), "fj-simulator-counted") != NULL)
+    return;
+
+  g_object_set_data (G_OBJECT (socket), "fj-simulator-counted", GINT_TO_POINTER (1));
+  g_mutex_lock (&self->lock);
+  self->n_connections++;
+  g_mutex_unlock (&self->lock);
+}
+
+/* GObject */
+
+static void
+fj_simulator_dispose (GObject *object)
+{
+  FjSimulator *self = FJ_SIMULATOR (object);
+
+  fj_simulator_stop (self);
+  g_clear_object (&self->tls_certificate);
+
+  G_OBJECT_CLASS (fj_simulator_parent_class)->dispose (object);
+}
+
+static void
+fj_simulator_finalize (GObject *object)
+{
+  FjSimulator *self = FJ_SIMULATOR (object);
+
+  g_clear_pointer (&self->api_key, g_free);
+  g_clear_pointer (&self->scenario, _fj_sim_scenario_unref);
+  g_clear_pointer (&self->status_counts, g_hash_table_unref);
+  g_clear_pointer (&self->agent_attempts, g_hash_table_unref);
+  g_clear_pointer (&self->attempt_counters, g_hash_table_unref);
+  g_clear_pointer (&self->log, g_ptr_array_unref);
+  g_mutex_clear (&self->lock);
+
+  G_OBJECT_CLASS (fj_simulator_parent_class)->finalize (object);
+}
+
+static void
+fj_simulator_get_property (GObject    *object,
+                           guint       prop_id,
+                           GValue     *value,
+                           GParamSpec *pspec)
+{
+  FjSimulator *self = FJ_SIMULATOR (object);
+
+  switch (prop_id)
+    {
+    case PROP_PORT:
+      g_value_set_uint (value, fj_simulator_get_port (self));
+      break;
+
+    case PROP_TLS_CERTIFICATE:
+      g_value_set_object (value, fj_simulator_get_tls_certificate (self));
+      break;
+
+    case PROP_SEED:
+      g_value_set_uint64 (value, fj_simulator_get_seed (self));
+      break;
+
+    case PROP_LATENCY:
+      g_value_set_double (value, fj_simulator_get_latency (self));
+      break;
+
+    case PROP_LATENCY_MAX:
+      g_value_set_double (value, fj_simulator_get_latency_max (self));
+      break;
+
+    case PROP_OUTPUT_TOKENS:
+      g_value_set_uint (value, fj_simulator_get_output_tokens (self));
+      break;
+
+    case PROP_TOKENS_PER_SECOND:
+      g_value_set_double (value, fj_simulator_get_tokens_per_second (self));
+      break;
+
+    case PROP_RECORD_PROMPTS:
+      g_value_set_boolean (value, fj_simulator_get_record_prompts (self));
+      break;
+
+    case PROP_RUNNING:
+      g_value_set_boolean (value, fj_simulator_get_running (self));
+      break;
+
+    case PROP_N_REQUESTS:
+      g_value_set_uint (value, fj_simulator_get_n_requests (self));
+      break;
+
+    case PROP_N_CONNECTIONS:
+      g_value_set_uint (value, fj_simulator_get_n_connections (self));
+      break;
+
+    case PROP_N_IN_FLIGHT:
+      g_value_set_uint (value, fj_simulator_get_n_in_flight (self));
+      break;
+
+    case PROP_MAX_IN_FLIGHT:
+      g_value_set_uint (value, fj_simulator_get_max_in_flight (self));
+      break;
+
+    case PROP_N_DISCONNECTS:
+      g_value_set_uint (value, fj_simulator_get_n_disconnects (self));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+fj_simulator_set_property (GObject      *object,
+                           guint         prop_id,
+                           const GValue *value,
+                           GParamSpec   *pspec)
+{
+  FjSimulator *self = FJ_SIMULATOR (object);
+
+  switch (prop_id)
+    {
+    case PROP_PORT:
+      fj_simulator_set_port (self, g_value_get_uint (value));
+      break;
+
+    case PROP_API_KEY:
+      fj_simulator_set_api_key (self, g_value_get_string (value));
+      break;
+
+    case PROP_TLS_CERTIFICATE:
+      fj_simulator_set_tls_certificate (self, g_value_get_object (value));
+      break;
+
+    case PROP_SEED:
+      fj_simulator_set_seed (self, g_value_get_uint64 (value));
+      break;
+
+    case PROP_LATENCY:
+      fj_simulator_set_latency (self, g_value_get_double (value));
+      break;
+
+    case PROP_LATENCY_MAX:
+      fj_simulator_set_latency_max (self, g_value_get_double (value));
+      break;
+
+    case PROP_OUTPUT_TOKENS:
+      fj_simulator_set_output_tokens (self, g_value_get_uint (value));
+      break;
+
+    case PROP_TOKENS_PER_SECOND:
+      fj_simulator_set_tokens_per_second (self, g_value_get_double (value));
+      break;
+
+    case PROP_RECORD_PROMPTS:
+      fj_simulator_set_record_prompts (self, g_value_get_boolean (value));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+fj_simulator_class_init (FjSimulatorClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = fj_simulator_dispose;
+  object_class->finalize = fj_simulator_finalize;
+  object_class->get_property = fj_simulator_get_property;
+  object_class->set_property = fj_simulator_set_property;
+
+  /**
+   * FjSimulator:port:
+   *
+   * The TCP port to listen on, on 127.0.0.1; 0 (the default) picks a free
+   * one. While the simulator runs, the port it listens on.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_PORT] =
+    g_param_spec_uint ("port", NULL, NULL,
+                       0, G_MAXUINT16, 0,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FjSimulator:api-key:
+   *
+   * The key requests must send (as `x-api-key` or `Authorization: Bearer`).
+   * When %NULL, any non-empty key is accepted. It cannot be read back and
+   * never appears in responses, logs or statistics.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_API_KEY] =
+    g_param_spec_string ("api-key", NULL, NULL,
+                         NULL,
+                         G_PARAM_WRITABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FjSimulator:tls-certificate:
+   *
+   * A certificate (with its private key) to serve HTTPS with, or %NULL for
+   * plain HTTP. It takes effect at the next [method@Simulator.start].
+   *
+   * Since: 1.0
+   */
+  properties[PROP_TLS_CERTIFICATE] =
+    g_param_spec_object ("tls-certificate", NULL, NULL,
+                         G_TYPE_TLS_CERTIFICATE,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FjSimulator:seed:
+   *
+   * The seed of every reply, delay and random failure: the same seed and
+   * requests give the same answers. A scenario's `seed` sets it.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_SEED] =
+    g_param_spec_uint64 ("seed", NULL, NULL,
+                         0, G_MAXUINT64, 0,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FjSimulator:latency:
+   *
+   * Seconds before a reply starts (its headers are sent), for agents
+   * without an override. A scenario's `latency` sets it.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_LATENCY] =
+    g_param_spec_double ("latency", NULL, NULL,
+                         0, G_MAXDOUBLE, 0.05,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FjSimulator:latency-max:
+   *
+   * When greater than [property@Simulator:latency], each reply's latency
+   * is drawn (deterministically) between the two. A scenario's
+   * `latency: {"min": ..., "max": ...}` sets both.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_LATENCY_MAX] =
+    g_param_spec_double ("latency-max", NULL, NULL,
+                         0, G_MAXDOUBLE, 0.05,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FjSimulator:output-tokens:
+   *
+   * How many tokens a reply has (fewer when the request's `max_tokens` is
+   * smaller, which ends it with `stop_reason: max_tokens`).
+   *
+   * Since: 1.0
+   */
+  properties[PROP_OUTPUT_TOKENS] =
+    g_param_spec_uint ("output-tokens", NULL, NULL,
+                       0, G_MAXUINT, 60,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FjSimulator:tokens-per-second:
+   *
+   * How fast a stream sends its tokens; 0 sends the whole reply at once. A
+   * JSON reply is delayed by the time its tokens would take.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_TOKENS_PER_SECOND] =
+    g_param_spec_double ("tokens-per-second", NULL, NULL,
+                         0, G_MAXDOUBLE, 0,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FjSimulator:record-prompts:
+   *
+   * Whether the statistics' log keeps each request's system prompt and
+   * last user message (as `system` and `user`).
+   *
+   * Since: 1.0
+   */
+  properties[PROP_RECORD_PROMPTS] =
+    g_param_spec_boolean ("record-prompts", NULL, NULL,
+                          FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FjSimulator:running:
+   *
+   * Whether the simulator is listening.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_RUNNING] =
+    g_param_spec_boolean ("running", NULL, NULL,
+                          FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FjSimulator:n-requests:
+   *
+   * How many API requests arrived (not counting `GET /__stats`). Not
+   * notified; read it when needed.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_N_REQUESTS] =
+    g_param_spec_uint ("n-requests", NULL, NULL,
+                       0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FjSimulator:n-connections:
+   *
+   * How many connections the simulator accepted. Not notified.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_N_CONNECTIONS] =
+    g_param_spec_uint ("n-connections", NULL, NULL,
+                       0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FjSimulator:n-in-flight:
+   *
+   * How many API requests are being answered now. Not notified.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_N_IN_FLIGHT] =
+    g_param_spec_uint ("n-in-flight", NULL, NULL,
+                       0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FjSimulator:max-in-flight:
+   *
+   * The most API requests answered at once so far. Not notified.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_MAX_IN_FLIGHT] =
+    g_param_spec_uint ("max-in-flight", NULL, NULL,
+                       0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * FjSimulator:n-disconnects:
+   *
+   * How many clients closed their connection before their reply was
+   * complete. Not notified.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_N_DISCONNECTS] =
+    g_param_spec_uint ("n-disconnects", NULL, NULL,
+                       0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+fj_simulator_init (FjSimulator *self)
+{
+  g_mutex_init (&self->lock);
+  g_queue_init (&self->requests);
+
+  self->latency = 0.05;
+  self->latency_max = 0.05;
+  self->output_tokens = 60;
+  self->scenario = _fj_sim_scenario_new ();
+  self->status_counts = g_hash_table_new (NULL, NULL);
+  self->agent_attempts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->attempt_counters = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->log = g_ptr_array_new_with_free_func (log_entry_unref);
+  buckets_init (self);
+}
+
+/**
+ * fj_simulator_new:
+ *
+ * Creates a simulator with the default settings: 0.05 s of latency, 60
+ * output tokens sent at once, seed 0, no failures, any non-empty key
+ * accepted. Configure it, then call [method@Simulator.start].
+ *
+ * Returns: (transfer full): a new #FjSimulator
+ *
+ * Since: 1.0
+ */
+FjSimulator *
+fj_simulator_new (void)
+{
+  return g_object_new (FJ_TYPE_SIMULATOR, NULL);
+}
+
+static void
+apply_scenario (FjSimulator   *self,
+                FjSimScenario *scenario)
+{
+  const FjSimSettings *defaults = &scenario->defaults;
+
+  g_object_freeze_notify (G_OBJECT (self));
+
+  g_mutex_lock (&self->lock);
+  g_clear_pointer (&self->scenario, _fj_sim_scenario_unref);
+  self->scenario = _fj_sim_scenario_ref (scenario);
+  buckets_init (self);
+  g_mutex_unlock (&self->lock);
+
+  if (scenario->has_seed)
+    fj_simulator_set_seed (self, scenario->seed);
+  if (defaults->has_latency)
+    {
+      fj_simulator_set_latency (self, defaults->latency_min);
+      fj_simulator_set_latency_max (self, defaults->latency_max);
+    }
+  if (defaults->has_output_tokens)
+    fj_simulator_set_output_tokens (self, defaults->output_tokens);
+  if (defaults->has_tokens_per_second)
+    fj_simulator_set_tokens_per_second (self, defaults->tokens_per_second);
+
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+/**
+ * fj_simulator_load_scenario_from_file:
+ * @self: a #FjSimulator
+ * @path: (type filename): the path of a scenario (JSON)
+ * @error: return location for a #GError
+ *
+ * Loads a scenario from @path; see [method@Simulator.load_scenario_from_data].
+ * Errors name the file and the field.
+ *
+ * Returns: %TRUE if the scenario was loaded
+ *
+ * Since: 1.0
+ */
+gboolean
+fj_simulator_load_scenario_from_file (FjSimulator  *self,
+                                      const char   *path,
+                                      GError      **error)
+{
+  g_autofree char *contents = NULL;
+  g_autofree char *name = NULL;
+  g_autoptr(FjSimScenario) scenario = NULL;
+  gsize length;
+
+  g_return_val_if_fail (FJ_IS_SIMULATOR (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!g_file_get_contents (path, &contents, &length, error))
+    return FALSE;
+
+  name = g_filename_display_name (path);
+  scenario = _fj_sim_scenario_parse (name, contents, length, error);
+  if (scenario == NULL)
+    return FALSE;
+
+  apply_scenario (self, scenario);
+  return TRUE;
+}
+
+/**
+ * fj_simulator_load_scenario_from_data:
+ * @self: a #FjSimulator
+ * @data: the scenario, JSON text
+ * @length: the length of @data in bytes, or -1 if it is nul-terminated
+ * @error: return location for a #GError
+ *
+ * Loads a scenario. Its `seed`, `latency`, `output_tokens` and
+ * `tokens_per_second` set the matching properties (keys it leaves out
+ * leave them as they are); its `failures`, `rate_limits`, `tool_use`,
+ * `refusal` and `agents` replace those of the previous scenario. Rate-limit
+ * budgets start full.
+ *
+ * Unknown keys, values of the wrong type and negative numbers are errors
+ * (%FJ_ERROR_SPEC) that name the field, for example
+ * `scenario: agents[1].latency: expected a number of seconds or {min,max}`.
+ *
+ * Returns: %TRUE if the scenario was loaded
+ *
+ * Since: 1.0
+ */
+gboolean
+fj_simulator_load_scenario_from_data (FjSimulator  *self,
+                                      const char   *data,
+                                      gssize        length,
+                                      GError      **error)
+{
+  g_autoptr(FjSimScenario) scenario = NULL;
+
+  g_return_val_if_fail (FJ_IS_SIMULATOR (self), FALSE);
+  g_return_val_if_fail (data != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  scenario = _fj_sim_scenario_parse ("scenario", data, length, error);
+  if (scenario == NULL)
+    return FALSE;
+
+  apply_scenario (self, scenario);
+  return TRUE;
+}
+
+/**
+ * fj_simulator_start:
+ * @self: a #FjSimulator
+ * @error: return location for a #GError
+ *
+ * Starts listening on 127.0.0.1, at [property@Simulator:port] (0 picks a
+ * free port), over HTTPS when [property@Simulator:tls-certificate] is set.
+ * Requests are answered on the thread-default main context current now.
+ *
+ * Returns: %TRUE if the simulator is listening
+ *
+ * Since: 1.0
+ */
+gboolean
+fj_simulator_start (FjSimulator  *self,
+                    GError      **error)
+{
+  g_autoptr(SoupServer) server = NULL;
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GSocketAddress) address = NULL;
+  g_autoptr(GSocketAddress) local = NULL;
+  SoupServerListenOptions options = 0;
+
+  g_return_val_if_fail (FJ_IS_SIMULATOR (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  g_return_val_if_fail (self->server == NULL, FALSE);
+
+  server = soup_server_new ("tls-certificate", self->tls_certificate, NULL);
+
+  /* SoupServer's own listen uses a backlog of 10, and bursts of 100+
+   * connects then stall on SYN retransmits: listen on our own socket. */
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
+  if (socket == NULL)
+    return FALSE;
+  address = g_inet_socket_address_new_from_string ("127.0.0.1", self->port);
+  if (!g_socket_bind (socket, address, TRUE, error))
+    return FALSE;
+  g_socket_set_listen_backlog (socket, 4096);
+  if (!g_socket_listen (socket, error))
+    return FALSE;
+
+  soup_server_add_handler (server, NULL, server_handler_cb, self, NULL);
+  g_signal_connect (server, "request-started", G_CALLBACK (request_started_cb), self);
+
+  if (self->tls_certificate != NULL)
+    options |= SOUP_SERVER_LISTEN_HTTPS;
+  if (!soup_server_listen_socket (server, socket, options, error))
+    return FALSE;
+
+  local = g_socket_get_local_address (socket, error);
+  if (local == NULL)
+    {
+      soup_server_disconnect (server);
+      return FALSE;
+    }
+
+  self->bound_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+  self->server = g_steal_pointer (&server);
+  self->listener = g_steal_pointer (&socket);
+  self->tls = self->tls_certificate != NULL;
+  self->context = g_main_context_ref_thread_default ();
+  self->started_at = g_get_monotonic_time ();
+  self->stopping = FALSE;
+
+  g_debug ("simulator: listening on %s://127.0.0.1:%u",
+           self->tls_certificate ? "https" : "http", self->bound_port);
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
+  if (self->bound_port != self->port)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PORT]);
+
+  return TRUE;
+}
+
+/**
+ * fj_simulator_stop:
+ * @self: a #FjSimulator
+ *
+ * Stops listening and closes every connection; requests still being
+ * answered end with the outcome `server-stopped`. The statistics are kept.
+ * Disposing of the simulator stops it.
+ *
+ * Since: 1.0
+ */
+void
+fj_simulator_stop (FjSimulator *self)
+{
+  Request *req;
+  gboolean port_changes;
+
+  g_return_if_fail (FJ_IS_SIMULATOR (self));
+
+  if (self->server == NULL)
+    return;
+
+  self->stopping = TRUE;
+  while ((req = g_queue_peek_head (&self->requests)) != NULL)
+    request_finish (req, "server-stopped");
+
+  soup_server_disconnect (self->server);
+  g_clear_object (&self->server);
+  if (self->listener != NULL)
+    g_socket_close (self->listener, NULL);
+  g_clear_object (&self->listener);
+  g_clear_pointer (&self->context, g_main_context_unref);
+  self->stopping = FALSE;
+
+  port_changes = self->bound_port != self->port;
+  self->bound_port = 0;
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
+  if (port_changes)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PORT]);
+}
+
+/**
+ * fj_simulator_get_running:
+ * @self: a #FjSimulator
+ *
+ * Gets whether the simulator is listening.
+ *
+ * Returns: %TRUE between [method@Simulator.start] and [method@Simulator.stop]
+ *
+ * Since: 1.0
+ */
+gboolean
+fj_simulator_get_running (FjSimulator *self)
+{
+  g_return_val_if_fail (FJ_IS_SIMULATOR (self), FALSE);
+
+  return self->server != NULL;
+}
+
+/**
+ * fj_simulator_get_port:
+ * @self: a #FjSimulator
+ *
+ * Gets the port the simulator listens on while it runs, else the port it
+ * will listen on (0: a free one).
+ *
+ * Returns: a TCP port
+ *
+ * Since: 1.0
+ */
+guint
+fj_simulator_get_port (FjSimulator *self)
+{
+  g_return_val_if_fail (FJ_IS_SIMULATOR (self), 0);
+
+  return self->server != NULL ? self->bound_port : self->port;
+}
+
+/**
+ * fj_simulator_set_port:
+ * @self: a #FjSimulator
+ * @port: a TCP port, or 0 for a free one
+ *
+ * Sets the port to listen on at the next [method@Simulator.start].
+ *
+ * Since: 1.0
+ */
+void
+fj_simulator_set_port (FjSimulator *self,
+                       guint        port)
+{
+  g_return_if_fail (FJ_IS_SIMULATOR (self));
+  g_return_if_fail (port <= G_MAXUINT16);
+
+  if (self->port == port)
+    return;
+
+  self->port = port;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PORT]);
+}
+
+/**
+ * fj_simulator_dup_base_url:
+ * @self: a #FjSimulator
+ *
+ * Gets the URL to give a client, without `/v1`, such as
+ * `http://127.0.0.1:40123` (`https://` with a TLS certificate).
+ *
+ * Returns: (transfer full) (nullable): the base URL, or %NULL when the
+ *   simulator is not running
+ *
+ * Since: 1.0
+ */
+char *
+fj_simulator_dup_base_url (FjSimulator *self)
+{
+  g_return_val_if_fail (FJ_IS_SIMULATOR (self), NULL);
+
+  if (self->server == NULL)
+    return NULL;
+
+  return g_strdup_printf ("%s://127.0.0.1:%u",
+                          self->tls_certificate != NULL ? "https" : "http",
+                          self->bound_port);
+}
+
+/**
+ * fj_simulator_set_api_key:
+ * @self: a #FjSimulator
+ * @api_key: (nullable): the key requests must send, or %NULL to accept any
+ *
+ * Sets the key that requests must send as `x-api-key` or as
+ * `Authorization: Bearer`. It is never shown anywhere.
+ *
+ * Since: 1.0
+ */
+void
+fj_simulator_set_api_key (FjSimulator *self,
+                          const char  *api_key)
+{
+  g_return_if_fail (FJ_IS_SIMULATOR (self));
+
+  if (g_strcmp0 (self->api_key, api_key) == 0)
+    return;
+
+  g_free (self->api_key);
+  self->api_key = g_strdup (api_key);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_API_KEY]);
+}
+
+/**
+ * fj_simulator_get_tls_certificate:
+ * @self: a #FjSimulator
+ *
+ * Gets the certificate the simulator serves HTTPS with.
+ *
+ * Returns: (transfer none) (nullable): the certificate, or %NULL for HTTP
+ *
+ * Since: 1.0
+ */
+GTlsCertificate *
+fj_simulator_get_tls_certificate (FjSimulator *self)
+{
+  g_return_val_if_fail (FJ_IS_SIMULATOR (self), NULL);
+
+  return self->tls_certificate;
+}
+
+/**
+ * fj_simulator_set_tls_certificate:
+ * @self: a #FjSimulator
+ * @certificate: (nullable): a certificate with its private key, or %NULL
+ *
+ * Sets the certificate to serve HTTPS with from the next
+ * [method@Simulator.start]; %NULL serves plain HTTP.
+ *
+ * Since: 1.0
+ */
+void
+fj_simulator_set_tls_certificate (FjSimulator     *self,
+                                  GTlsCertificate *certificate)
+{
+  g_return_if_fail (FJ_IS_SIMULATOR (self));
+  g_return_if_fail (certificate == NULL || G_IS_TLS_CERTIFICATE (certificate));
+
+  if (g_set_object (&self->tls_certificate, certificate))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_CERTIFICATE]);
+}
+
+/**
+ * fj_simulator_get_seed:
+ * @self: a #FjSimulator
+ *
+ * Gets the seed of replies, delays and random failures.
+ *
+ * Returns: the seed
+ *
+ * Since: 1.0
+ */
+guint64
+fj_simulator_get_seed (FjSimulator *self)
+{
+  guint64 seed;
+
+  g_return_val_if_fail (FJ_IS_SIMULATOR (self), 0);
+
+  g_mutex_lock (&self->lock);
+  seed = self->seed;
+  g_mutex_unlock (&self->lock);
+
+  return seed;
+}
+
+/**
+ * fj_simulator_set_seed:
+ * @self: a #FjSimulator
+ * @seed: a seed
+ *
+ * Sets the seed of replies, delays and random failures.
+ *
+ * Since: 1.0
+ */
+void
+fj_simulator_set_seed (FjSimulator *self,
+                       guint64      seed)
+{
+  gboolean changed;
+
+  g_return_if_fail (FJ_IS_SIMULATOR (self));
+
+  g_mutex_lock (&self->lock);
+  changed = self->seed != seed;
+  self->seed = seed;
+  g_mutex_unlock (&self->lock);
+
+  if (changed)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SEED]);
+}
+
+/**
+ * fj_simulator_get_latency:
+ * @self: a #FjSimulator
+ *
+ * Gets the seconds before a reply starts.
+ *
+ * Returns: the latency in seconds
+ *
+ * Since: 1.0
+ */
+double
+fj_simulator_get_latency (FjSimulator *self)
+{
+  double latency;
+
+  g_return_val_if_fail (FJ_IS_SIMULATOR (self), 0);
+
+  g_mutex_lock (&self->lock);
+  latency = self->latency;
+  g_mutex_unlock (&self->lock);
+
+  return latency;
+}
+
+/**
+ * fj_simulator_set_latency:
+ * @self: a #FjSimulator
+ * @seconds: seconds before a reply starts
+ *
+ * Sets the seconds before a reply starts (its headers are sent).
+ *
+ * Since: 1.0
+ */
+void
+fj_simulator_set_latency (FjSimulator *self,
+                          double       seconds)
+{
+  gboolean changed;
+
+  g_return_if_fail (FJ_IS_SIMULATOR (self));
+  g_return_if_fail (seconds >= 0);
+
+  g_mutex_lock (&self->lock);
+  changed = self->latency != seconds;
+  self->latency = seconds;
+  g_mutex_unlock (&self->lock);
+
+  if (changed)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LATENCY]);
+}
+
+/**
+ * fj_simulator_get_latency_max:
+ * @self: a #FjSimulator
+ *
+ * Gets the upper end of the latency range.
+ *
+ * Returns: seconds
+ *
+ * Since: 1.0
+ */
+double
+fj_simulator_get_latency_max (FjSimulator *self)
+{
+  double latency_max;
+
+  g_return_val_if_fail (FJ_IS_SIMULATOR (self), 0);
+
+  g_mutex_lock (&self->lock);
+  latency_max = self->latency_max;
+  g_mutex_unlock (&self->lock);
+
+  return latency_max;
+}
+
+/**
+ * fj_simulator_set_latency_max:
+ * @self: a #FjSimulator
+ * @seconds: the upper end of the latency range
+ *
+ * Sets the upper end of the latency range; when it is greater than
+ * [property@Simulator:latency], each reply's latency is drawn between the
+ * two.
+ *
+ * Since: 1.0
+ */
+void
+fj_simulator_set_latency_max (FjSimulator *self,
+                              double       seconds)
+{
+  gboolean changed;
+
+  g_return_if_fail (FJ_IS_SIMULATOR (self));
+  g_return_if_fail (seconds >= 0);
+
+  g_mutex_lock (&self->lock);
+  changed = self->latency_max != seconds;
+  self->latency_max = seconds;
+  g_mutex_unlock (&self->lock);
+
+  if (changed)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LATENCY_MAX]);
+}
+
+/**
+ * fj_simulator_get_output_tokens:
+ * @self: a #FjSimulator
+ *
+ * Gets how many tokens a reply has.
+ *
+ * Returns: a number of tokens
+ *
+ * Since: 1.0
+ */
+guint
+fj_simulator_get_output_tokens (FjSimulator *self)
+{
+  guint output_tokens;
+
+  g_return_val_if_fail (FJ_IS_SIMULATOR (self), 0);
+
+  g_mutex_lock (&self->lock);
+  output_tokens = self->output_tokens;
+  g_mutex_unlock (&self->lock);
+
+  return output_tokens;
+}
+
+/**
+ * fj_simulator_set_output_tokens:
+ * @self: a #FjSimulator
+ * @output_tokens: a number of tokens
+ *
+ * Sets how many tokens a reply has.
+ *
+ * Since: 1.0
+ */
+void
+fj_simulator_set_output_tokens (FjSimulator *self,
+                                guint        output_tokens)
+{
+  gboolean changed;
+
+  g_return_if_fail (FJ_IS_SIMULATOR (self));
+
+  g_mutex_lock (&self->lock);
+  changed = self->output_tokens != output_tokens;
+  self->output_tokens = output_tokens;
+  g_mutex_unlock (&self->lock);
+
+  if (changed)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_OUTPUT_TOKENS]);
+}
+
+/**
+ * fj_simulator_get_tokens_per_second:
+ * @self: a #FjSimulator
+ *
+ * Gets how fast streams send their tokens.
+ *
+ * Returns: tokens per second, 0 for all at once
+ *
+ * Since: 1.0
+ */
+double
+fj_simulator_get_tokens_per_second (FjSimulator *self)
+{
+  double tokens_per_second;
+
+  g_return_val_if_fail (FJ_IS_SIMULATOR (self), 0);
+
+  g_mutex_lock (&self->lock);
+  tokens_per_second = self->tokens_per_second;
+  g_mutex_unlock (&self->lock);
+
+  return tokens_per_second;
+}
+
+/**
+ * fj_simulator_set_tokens_per_second:
+ * @self: a #FjSimulator
+ * @tokens_per_second: tokens per second, 0 for all at once
+ *
+ * Sets how fast streams send their tokens.
+ *
+ * Since: 1.0
+ */
+void
+fj_simulator_set_tokens_per_second (FjSimulator *self,
+                                    double       tokens_per_second)
+{
+  gboolean changed;
+
+  g_return_if_fail (FJ_IS_SIMULATOR (self));
+  g_return_if_fail (tokens_per_second >= 0);
+
+  g_mutex_lock (&self->lock);
+  changed = self->tokens_per_second != tokens_per_second;
+  self->tokens_per_second = tokens_per_second;
+  g_mutex_unlock (&self->lock);
+
+  if (changed)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TOKENS_PER_SECOND]);
+}
+
+/**
+ * fj_simulator_get_record_prompts:
+ * @self: a #FjSimulator
+ *
+ * Gets whether the log keeps the prompts of each request.
+ *
+ * Returns: %TRUE if prompts are recorded
+ *
+ * Since: 1.0
+ */
+gboolean
+fj_simulator_get_record_prompts (FjSimulator *self)
+{
+  gboolean record_prompts;
+
+  g_return_val_if_fail (FJ_IS_SIMULATOR (self), FALSE);
+
+  g_mutex_lock (&self->lock);
+  record_prompts = self->record_prompts;
+  g_mutex_unlock (&self->lock);
+
+  return record_prompts;
+}
+
+/**
+ * fj_simulator_set_record_prompts:
+ * @self: a #FjSimulator
+ * @record_prompts: whether to record prompts
+ *
+ * Sets whether the log keeps each request's system prompt and last user
+ * message, so a test can read what an agent or a synthesizer was sent.
+ *
+ * Since: 1.0
+ */
+void
+fj_simulator_set_record_prompts (FjSimulator *self,
+                                 gboolean     record_prompts)
+{
+  gboolean changed;
+
+  g_return_if_fail (FJ_IS_SIMULATOR (self));
+
+  record_prompts = !!record_prompts;
+  g_mutex_lock (&self->lock);
+  changed = self->record_prompts != record_prompts;
+  self->record_prompts = record_prompts;
+  g_mutex_unlock (&self->lock);
+
+  if (changed)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RECORD_PROMPTS]);
+}
+
+#define LOCKED_GETTER(field)                    \
+  guint value;                                  \
+  g_return_val_if_fail (FJ_IS_SIMULATOR (self), 0); \
+  g_mutex_lock (&self->lock);                   \
+  value = self->field;                          \
+  g_mutex_unlock (&self->lock);                 \
+  return value
+
+/**
+ * fj_simulator_get_n_requests:
+ * @self: a #FjSimulator
+ *
+ * Gets how many API requests arrived since the start or the last
+ * [method@Simulator.reset_stats] (`GET /__stats` does not count).
+ *
+ * Returns: a number of requests
+ *
+ * Since: 1.0
+ */
+guint
+fj_simulator_get_n_requests (FjSimulator *self)
+{
+  LOCKED_GETTER (n_requests);
+}
+
+/**
+ * fj_simulator_get_n_connections:
+ * @self: a #FjSimulator
+ *
+ * Gets how many connections the simulator accepted.
+ *
+ * Returns: a number of connections
+ *
+ * Since: 1.0
+ */
+guint
+fj_simulator_get_n_connections (FjSimulator *self)
+{
+  LOCKED_GETTER (n_connections);
+}
+
+/**
+ * fj_simulator_get_n_in_flight:
+ * @self: a #FjSimulator
+ *
+ * Gets how many API requests are being answered now.
+ *
+ * Returns: a number of requests
+ *
+ * Since: 1.0
+ */
+guint
+fj_simulator_get_n_in_flight (FjSimulator *self)
+{
+  LOCKED_GETTER (n_in_flight);
+}
+
+/**
+ * fj_simulator_get_max_in_flight:
+ * @self: a #FjSimulator
+ *
+ * Gets the most API requests that were answered at once.
+ *
+ * Returns: a number of requests
+ *
+ * Since: 1.0
+ */
+guint
+fj_simulator_get_max_in_flight (FjSimulator *self)
+{
+  LOCKED_GETTER (max_in_flight);
+}
+
+/**
+ * fj_simulator_get_n_disconnects:
+ * @self: a #FjSimulator
+ *
+ * Gets how many clients closed their connection before their reply was
+ * complete (while it waited, hung, trickled or streamed).
+ *
+ * Returns: a number of requests
+ *
+ * Since: 1.0
+ */
+guint
+fj_simulator_get_n_disconnects (FjSimulator *self)
+{
+  LOCKED_GETTER (n_disconnects);
+}
+
+#undef LOCKED_GETTER
+
+/**
+ * fj_simulator_get_attempts:
+ * @self: a #FjSimulator
+ * @agent: an agent's name: a scenario override's `name`, or the first 8 hex
+ *   digits of the SHA-256 of its system prompt
+ *
+ * Gets how many requests @agent sent.
+ *
+ * Returns: a number of requests
+ *
+ * Since: 1.0
+ */
+guint
+fj_simulator_get_attempts (FjSimulator *self,
+                           const char  *agent)
+{
+  guint attempts;
+
+  g_return_val_if_fail (FJ_IS_SIMULATOR (self), 0);
+  g_return_val_if_fail (agent != NULL, 0);
+
+  g_mutex_lock (&self->lock);
+  attempts = GPOINTER_TO_UINT (g_hash_table_lookup (self->agent_attempts, agent));
+  g_mutex_unlock (&self->lock);
+
+  return attempts;
+}
+
+static int
+compare_uint (gconstpointer a,
+              gconstpointer b)
+{
+  guint ua = GPOINTER_TO_UINT (*(gconstpointer *) a);
+  guint ub = GPOINTER_TO_UINT (*(gconstpointer *) b);
+
+  return (ua > ub) - (ua < ub);
+}
+
+/**
+ * fj_simulator_get_stats:
+ * @self: a #FjSimulator
+ *
+ * Gets the statistics, also served at `GET /__stats`:
+ *
+ * ```json
+ * {
+ *   "requests": 4, "connections": 2, "in_flight": 0, "max_in_flight": 2,
+ *   "disconnects": 0,
+ *   "status": { "200": 3, "429": 1 },
+ *   "agents": { "market-analyst": { "attempts": 2 }, "1f0c9a3e": { "attempts": 2 } },
+ *   "log": [ { "id": "req_…", "agent": "market-analyst", "attempt": 1,
+ *              "arrival_ms": 1.2, "first_byte_ms": 51.9, "finish_ms": 52.3,
+ *              "status": 200, "outcome": "ok", "stream": true,
+ *              "auth": "x-api-key", "version": "2023-06-01",
+ *              "model": "claude-haiku-5-5", "input_tokens": 41,
+ *              "output_tokens": 60 }, … ]
+ * }
+ * ```
+ *
+ * Times are milliseconds since [method@Simulator.start] (null until they
+ * happen). Outcomes are `ok`, `tool_use`, `refusal`, `http-NNN` (a
+ * scenario failure), `rate-limited`, `drop`, `error_event`,
+ * `malformed_json`, `trickle`, `hang`, `client-closed`, `server-stopped`,
+ * `unauthorized`, `bad-request`, `not-found` and `method-not-allowed`; a
+ * request that met a fault also has `fault`. With
+ * [property@Simulator:record-prompts], entries have `system` and `user`.
+ *
+ * Returns: (transfer full): a JSON object
+ *
+ * Since: 1.0
+ */
+JsonNode *
+fj_simulator_get_stats (FjSimulator *self)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(GPtrArray) statuses = g_ptr_array_new ();
+  g_autoptr(GList) agents = NULL;
+  GHashTableIter iter;
+  gpointer key;
+
+  g_return_val_if_fail (FJ_IS_SIMULATOR (self), NULL);
+
+  g_mutex_lock (&self->lock);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "requests");
+  json_builder_add_int_value (builder, self->n_requests);
+  json_builder_set_member_name (builder, "connections");
+  json_builder_add_int_value (builder, self->n_connections);
+  json_builder_set_member_name (builder, "in_flight");
+  json_builder_add_int_value (builder, self->n_in_flight);
+  json_builder_set_member_name (builder, "max_in_flight");
+  json_builder_add_int_value (builder, self->max_in_flight);
+  json_builder_set_member_name (builder, "disconnects");
+  json_builder_add_int_value (builder, self->n_disconnects);
+
+  json_builder_set_member_name (builder, "status");
+  json_builder_begin_object (builder);
+  g_hash_table_iter_init (&iter, self->status_counts);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_ptr_array_add (statuses, key);
+  g_ptr_array_sort (statuses, compare_uint);
+  for (guint i = 0; i < statuses->len; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%u", GPOINTER_TO_UINT (statuses->pdata[i]));
+
+      json_builder_set_member_name (builder, name);
+      json_builder_add_int_value (builder,
+                                  GPOINTER_TO_UINT (g_hash_table_lookup (self->status_counts, statuses->pdata[i])));
+    }
+  json_builder_end_object (builder);
+
+  json_builder_set_member_name (builder, "agents");
+  json_builder_begin_object (builder);
+  agents = g_list_sort (g_hash_table_get_keys (self->agent_attempts), (GCompareFunc) strcmp);
+  for (const GList *l = agents; l != NULL; l = l->next)
+    {
+      json_builder_set_member_name (builder, l->data);
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "attempts");
+      json_builder_add_int_value (builder, GPOINTER_TO_UINT (g_hash_table_lookup (self->agent_attempts, l->data)));
+      json_builder_end_object (builder);
+    }
+  json_builder_end_object (builder);
+
+  json_builder_set_member_name (builder, "log");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < self->log->len; i++)
+    log_entry_build (g_ptr_array_index (self->log, i), builder);
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+
+  g_mutex_unlock (&self->lock);
+
+  return json_builder_get_root (builder);
+}
+
+/**
+ * fj_simulator_reset_stats:
+ * @self: a #FjSimulator
+ *
+ * Clears the statistics: counters, per-agent attempts, the log and the
+ * attempt numbers of conversations (so the next request of a conversation
+ * is attempt 1 again). Requests in flight still count as in flight.
+ *
+ * Since: 1.0
+ */
+void
+fj_simulator_reset_stats (FjSimulator *self)
+{
+  g_return_if_fail (FJ_IS_SIMULATOR (self));
+
+  g_mutex_lock (&self->lock);
+  self->n_requests = 0;
+  self->n_connections = 0;
+  self->max_in_flight = self->n_in_flight;
+  self->n_disconnects = 0;
+  g_hash_table_remove_all (self->status_counts);
+  g_hash_table_remove_all (self->agent_attempts);
+  g_hash_table_remove_all (self->attempt_counters);
+  g_ptr_array_set_size (self->log, 0);
+  g_mutex_unlock (&self->lock);
+}

@@ -1,0 +1,29 @@
+/* forkjoin.h
+ *
+ * Copyright 2026 The forkjoin authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+#define FORKJOIN_INSIDE
+# include "fj-version.h"
+# include "fj-version-macros.h"
+# include "fj-enums.h"
+# include "fj-error.h"
+# include "fj-usage.h"
+# include "fj-message.h"
+# include "fj-client.h"
+# include "fj-tool.h"
+# include "fj-agent-result.h"
+# include "fj-agent.h"
+# include "fj-simulator.h"
+#undef FORKJOIN_INSIDE
+
+G_END_DECLS

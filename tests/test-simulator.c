@@ -1,0 +1,2115 @@
+/* test-simulator.c
+ *
+ * Copyright 2026 The forkjoin authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+#include <glib/gstdio.h>
+#include <libsoup/soup.h>
+
+#include "fj-test-utils.h"
+#include "fj-simulator-reply-private.h"
+
+#define MODEL "claude-haiku-5-5"
+#define MARKET_SYSTEM "You are a market analyst. Focus on demand and competitors."
+#define TECH_SYSTEM "You are a technical analyst, reading charts."
+#define QUESTION "Analyze Q3 performance for ACME Corp"
+
+typedef enum
+{
+  AUTH_NONE,
+  AUTH_KEY,
+  AUTH_BEARER,
+} Auth;
+
+typedef struct
+{
+  SoupMessage  *msg;
+  guint         status;
+  GBytes       *body;
+  char         *text;
+  GError       *error;
+  gboolean      done;
+} Call;
+
+static void
+call_free (Call *call)
+{
+  g_clear_object (&call->msg);
+  g_clear_pointer (&call->body, g_bytes_unref);
+  g_free (call->text);
+  g_clear_error (&call->error);
+  g_free (call);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Call, call_free)
+
+static SoupSession *
+session_new (void)
+{
+  return soup_session_new_with_options ("max-conns", 512, "max-conns-per-host", 512, NULL);
+}
+
+static char *
+url_for (FjSimulator *sim,
+         const char  *path)
+{
+  g_autofree char *base = fj_simulator_dup_base_url (sim);
+
+  return g_strconcat (base, path, NULL);
+}
+
+static SoupMessage *
+message_new (FjSimulator *sim,
+             const char  *method,
+             const char  *path,
+             Auth         auth,
+             const char  *key,
+             const char  *version,
+             const char  *body)
+{
+  g_autofree char *url = url_for (sim, path);
+  SoupMessage *msg = soup_message_new (method, url);
+  SoupMessageHeaders *headers = soup_message_get_request_headers (msg);
+
+  if (auth == AUTH_KEY)
+    soup_message_headers_replace (headers, "x-api-key", key);
+  else if (auth == AUTH_BEARER)
+    {
+      g_autofree char *value = g_strconcat ("Bearer ", key, NULL);
+
+      soup_message_headers_replace (headers, "Authorization", value);
+    }
+  if (version != NULL)
+    soup_message_headers_replace (headers, "anthropic-version", version);
+  if (body != NULL)
+    {
+      g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
+
+      soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
+    }
+
+  return msg;
+}
+
+static void
+send_and_read_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  Call *call = user_data;
+
+  call->body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &call->error);
+  call->status = soup_message_get_status (call->msg);
+  if (call->body != NULL)
+    call->text = g_strndup (g_bytes_get_data (call->body, NULL), g_bytes_get_size (call->body));
+  call->done = TRUE;
+}
+
+/* Starts sending @msg (taking it); wait with call_wait(). */
+static Call *
+call_start (SoupSession  *session,
+            SoupMessage  *msg,
+            GCancellable *cancellable)
+{
+  Call *call = g_new0 (Call, 1);
+
+  call->msg = msg;
+  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, cancellable,
+                                    send_and_read_cb, call);
+  return call;
+}
+
+static void
+call_wait (Call *call)
+{
+  fj_test_wait_for (&call->done, 30);
+}
+
+static Call *
+call_run (SoupSession *session,
+          SoupMessage *msg)
+{
+  Call *call = call_start (session, msg, NULL);
+
+  call_wait (call);
+  return call;
+}
+
+static char *
+request_body_full (const char *system,
+                   const char *user,
+                   gboolean    stream,
+                   gint64      max_tokens,
+                   const char *tools_json,
+                   const char *extra_messages_json)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "model");
+  json_builder_add_string_value (builder, MODEL);
+  json_builder_set_member_name (builder, "max_tokens");
+  json_builder_add_int_value (builder, max_tokens);
+  if (system != NULL)
+    {
+      json_builder_set_member_name (builder, "system");
+      json_builder_add_string_value (builder, system);
+    }
+  json_builder_set_member_name (builder, "messages");
+  if (extra_messages_json != NULL)
+    {
+      g_autoptr(JsonParser) parser = json_parser_new ();
+
+      g_assert_true (json_parser_load_from_data (parser, extra_messages_json, -1, NULL));
+      json_builder_add_value (builder, json_node_copy (json_parser_get_root (parser)));
+    }
+  else
+    {
+      json_builder_begin_array (builder);
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "role");
+      json_builder_add_string_value (builder, "user");
+      json_builder_set_member_name (builder, "content");
+      json_builder_add_string_value (builder, user);
+      json_builder_end_object (builder);
+      json_builder_end_array (builder);
+    }
+  if (tools_json != NULL)
+    {
+      g_autoptr(JsonParser) parser = json_parser_new ();
+
+      g_assert_true (json_parser_load_from_data (parser, tools_json, -1, NULL));
+      json_builder_set_member_name (builder, "tools");
+      json_builder_add_value (builder, json_node_copy (json_parser_get_root (parser)));
+    }
+  if (stream)
+    {
+      json_builder_set_member_name (builder, "stream");
+      json_builder_add_boolean_value (builder, TRUE);
+    }
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  return json_to_string (root, FALSE);
+}
+
+static char *
+request_body (const char *system,
+              const char *user,
+              gboolean    stream)
+{
+  return request_body_full (system, user, stream, 1024, NULL, NULL);
+}
+
+/* A POST /v1/messages with the test key and the default version. */
+static SoupMessage *
+messages_new (FjSimulator *sim,
+              const char  *body)
+{
+  return message_new (sim, SOUP_METHOD_POST, "/v1/messages", AUTH_KEY, FJ_TEST_API_KEY,
+                      "2023-06-01", body);
+}
+
+static Call *
+ask (SoupSession *session,
+     FjSimulator *sim,
+     const char  *system,
+     const char  *user,
+     gboolean     stream)
+{
+  g_autofree char *body = request_body (system, user, stream);
+
+  return call_run (session, messages_new (sim, body));
+}
+
+static JsonNode *
+parse_json (const char *text)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  json_parser_load_from_data (parser, text, -1, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (json_parser_get_root (parser));
+  return json_node_copy (json_parser_get_root (parser));
+}
+
+static const char *
+header (Call       *call,
+        const char *name)
+{
+  return soup_message_headers_get_one (soup_message_get_response_headers (call->msg), name);
+}
+
+static void
+assert_request_id (const char *id)
+{
+  g_assert_nonnull (id);
+  g_assert_true (g_str_has_prefix (id, "req_"));
+  g_assert_cmpuint (strlen (id), ==, 4 + 24);
+  for (const char *p = id + 4; *p; p++)
+    g_assert_true (g_ascii_isalnum (*p));
+}
+
+/* Checks an error body is exactly {"type":"error","error":{"type","message"},"request_id"}
+ * and returns error.message. */
+static const char *
+assert_error_body (Call       *call,
+                   guint       status,
+                   const char *type,
+                   JsonNode  **out_root)
+{
+  JsonNode *root;
+  JsonObject *object;
+  JsonObject *error;
+
+  g_assert_no_error (call->error);
+  g_assert_cmpuint (call->status, ==, status);
+  g_assert_cmpstr (header (call, "Content-Type"), ==, "application/json");
+  assert_request_id (header (call, "request-id"));
+
+  root = parse_json (call->text);
+  object = json_node_get_object (root);
+  g_assert_cmpuint (json_object_get_size (object), ==, 3);
+  g_assert_cmpstr (json_object_get_string_member (object, "type"), ==, "error");
+  g_assert_cmpstr (json_object_get_string_member (object, "request_id"), ==, header (call, "request-id"));
+  error = json_object_get_object_member (object, "error");
+  g_assert_cmpuint (json_object_get_size (error), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (error, "type"), ==, type);
+
+  *out_root = root;
+  return json_object_get_string_member (error, "message");
+}
+
+static char *
+reply_text (Call *call)
+{
+  g_autoptr(JsonNode) root = parse_json (call->text);
+  JsonArray *content = json_object_get_array_member (json_node_get_object (root), "content");
+  JsonObject *block = json_array_get_object_element (content, 0);
+
+  return g_strdup (json_object_get_string_member (block, "text"));
+}
+
+typedef struct
+{
+  char *event;
+  char *data;
+} Event;
+
+static void
+event_clear (gpointer data)
+{
+  Event *event = data;
+
+  g_free (event->event);
+  g_free (event->data);
+}
+
+/* Splits SSE text into its events (simply: the simulator writes one event
+ * line and one data line per event). */
+static GArray *
+parse_sse (const char *text)
+{
+  GArray *events = g_array_new (FALSE, TRUE, sizeof (Event));
+  g_auto(GStrv) blocks = g_strsplit (text, "\n\n", -1);
+
+  g_array_set_clear_func (events, event_clear);
+  for (guint i = 0; blocks[i] != NULL; i++)
+    {
+      g_auto(GStrv) lines = g_strsplit (blocks[i], "\n", -1);
+      Event event = { NULL, NULL };
+
+      for (guint j = 0; lines[j] != NULL; j++)
+        {
+          if (g_str_has_prefix (lines[j], "event: "))
+            event.event = g_strdup (lines[j] + 7);
+          else if (g_str_has_prefix (lines[j], "data: "))
+            event.data = g_strdup (lines[j] + 6);
+        }
+      if (event.event != NULL || event.data != NULL)
+        g_array_append_val (events, event);
+    }
+
+  return events;
+}
+
+/* Event names, with runs of the same name folded into one. */
+static char *
+event_names (GArray *events)
+{
+  GString *names = g_string_new (NULL);
+  const char *last = NULL;
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      const char *name = g_array_index (events, Event, i).event;
+
+      if (g_strcmp0 (name, last) == 0)
+        continue;
+      if (names->len > 0)
+        g_string_append_c (names, ' ');
+      g_string_append (names, name);
+      last = name;
+    }
+
+  return g_string_free (names, FALSE);
+}
+
+static char *
+stream_text (GArray *events,
+             guint  *n_deltas)
+{
+  GString *text = g_string_new (NULL);
+
+  *n_deltas = 0;
+  for (guint i = 0; i < events->len; i++)
+    {
+      Event *event = &g_array_index (events, Event, i);
+      g_autoptr(JsonNode) node = NULL;
+      JsonObject *delta;
+
+      if (g_strcmp0 (event->event, "content_block_delta") != 0)
+        continue;
+      node = parse_json (event->data);
+      delta = json_object_get_object_member (json_node_get_object (node), "delta");
+      if (g_strcmp0 (json_object_get_string_member (delta, "type"), "text_delta") != 0)
+        continue;
+      g_string_append (text, json_object_get_string_member (delta, "text"));
+      (*n_deltas)++;
+    }
+
+  return g_string_free (text, FALSE);
+}
+
+static guint
+count_words (const char *text)
+{
+  g_auto(GStrv) words = g_strsplit (text, " ", -1);
+
+  return g_strv_length (words);
+}
+
+/* The name the simulator gives an agent without an override. */
+static char *
+agent_key (const char *system)
+{
+  char *key = g_compute_checksum_for_string (G_CHECKSUM_SHA256, system, -1);
+
+  key[8] = '\0';
+  return key;
+}
+
+static JsonObject *
+stats_log_entry (FjSimulator *sim,
+                 guint        index,
+                 JsonNode   **out_root)
+{
+  JsonNode *root = fj_simulator_get_stats (sim);
+  JsonArray *log = json_object_get_array_member (json_node_get_object (root), "log");
+
+  g_assert_cmpuint (json_array_get_length (log), >, index);
+  *out_root = root;
+  return json_array_get_object_element (log, index);
+}
+
+static void
+assert_no_key_in_stats (FjSimulator *sim)
+{
+  g_autoptr(JsonNode) stats = fj_simulator_get_stats (sim);
+  g_autofree char *text = json_to_string (stats, FALSE);
+
+  fj_test_assert_no_key (text);
+}
+
+/* Replies */
+
+static void
+test_json_reply (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new (NULL);
+  g_autoptr(SoupSession) session = session_new ();
+  g_autofree char *body = request_body (MARKET_SYSTEM, QUESTION, FALSE);
+  g_autoptr(Call) call = call_run (session, messages_new (sim, body));
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(JsonNode) fixture_root = NULL;
+  g_autofree char *fixture = NULL;
+  JsonObject *object;
+  JsonObject *usage;
+  JsonArray *content;
+  const char *text;
+
+  g_assert_no_error (call->error);
+  g_assert_cmpuint (call->status, ==, 200);
+  g_assert_cmpstr (header (call, "Content-Type"), ==, "application/json");
+  assert_request_id (header (call, "request-id"));
+
+  root = parse_json (call->text);
+  object = json_node_get_object (root);
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (object, "id"), "msg_"));
+  g_assert_cmpstr (json_object_get_string_member (object, "type"), ==, "message");
+  g_assert_cmpstr (json_object_get_string_member (object, "role"), ==, "assistant");
+  g_assert_cmpstr (json_object_get_string_member (object, "model"), ==, MODEL);
+  g_assert_cmpstr (json_object_get_string_member (object, "stop_reason"), ==, "end_turn");
+  g_assert_true (json_object_get_null_member (object, "stop_sequence"));
+
+  content = json_object_get_array_member (object, "content");
+  g_assert_cmpuint (json_array_get_length (content), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (content, 0), "type"), ==, "text");
+  text = json_object_get_string_member (json_array_get_object_element (content, 0), "text");
+  g_assert_true (g_str_has_prefix (text, "As a market analyst, on \"" QUESTION "\": "));
+  g_assert_true (g_str_has_suffix (text, "."));
+  g_assert_cmpuint (count_words (text), ==, 60);
+
+  usage = json_object_get_object_member (object, "usage");
+  g_assert_cmpint (json_object_get_int_member (usage, "input_tokens"), ==, strlen (body) / 4);
+  g_assert_cmpint (json_object_get_int_member (usage, "cache_creation_input_tokens"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (usage, "cache_read_input_tokens"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (usage, "output_tokens"), ==, 60);
+
+  /* Every member is one a recorded reply of the real API has. */
+  fixture = fj_test_load_fixture ("vercel-ai_anthropic-text.nonstream.json", NULL);
+  if (fixture != NULL)
+    {
+      JsonObject *real;
+      g_autoptr(GList) members = json_object_get_members (object);
+      g_autoptr(GList) usage_members = json_object_get_members (usage);
+
+      fixture_root = parse_json (fixture);
+      real = json_node_get_object (fixture_root);
+      for (const GList *l = members; l; l = l->next)
+        g_assert_true (json_object_has_member (real, l->data));
+      for (const GList *l = usage_members; l; l = l->next)
+        g_assert_true (json_object_has_member (json_object_get_object_member (real, "usage"), l->data));
+    }
+}
+
+static void
+test_max_tokens (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new (NULL);
+  g_autoptr(SoupSession) session = session_new ();
+  g_autofree char *body = request_body_full (MARKET_SYSTEM, QUESTION, FALSE, 7, NULL, NULL);
+  g_autoptr(Call) call = call_run (session, messages_new (sim, body));
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(JsonNode) stats = NULL;
+  JsonObject *object;
+  JsonObject *entry;
+
+  g_assert_cmpuint (call->status, ==, 200);
+  root = parse_json (call->text);
+  object = json_node_get_object (root);
+  g_assert_cmpstr (json_object_get_string_member (object, "stop_reason"), ==, "max_tokens");
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (object, "usage"), "output_tokens"), ==, 7);
+
+  entry = stats_log_entry (sim, 0, &stats);
+  g_assert_cmpint (json_object_get_int_member (entry, "output_tokens"), ==, 7);
+  g_assert_cmpstr (json_object_get_string_member (entry, "model"), ==, MODEL);
+}
+
+static void
+test_stream_shape (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new (NULL);
+  g_autoptr(SoupSession) session = session_new ();
+  g_autoptr(Call) json_call = NULL;
+  g_autoptr(Call) call = NULL;
+  g_autoptr(GArray) events = NULL;
+  g_autoptr(JsonNode) start = NULL;
+  g_autoptr(JsonNode) delta = NULL;
+  g_autofree char *names = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *json_text = NULL;
+  g_autofree char *fixture = NULL;
+  JsonObject *message;
+  guint n_deltas;
+
+  json_call = ask (session, sim, MARKET_SYSTEM, QUESTION, FALSE);
+  json_text = reply_text (json_call);
+
+  /* Attempt 1 again, so the same reply. */
+  fj_simulator_reset_stats (sim);
+  call = ask (session, sim, MARKET_SYSTEM, QUESTION, TRUE);
+  g_assert_no_error (call->error);
+  g_assert_cmpuint (call->status, ==, 200);
+  g_assert_cmpstr (header (call, "Content-Type"), ==, "text/event-stream; charset=utf-8");
+  g_assert_cmpstr (header (call, "Cache-Control"), ==, "no-cache");
+  g_assert_cmpint (soup_message_headers_get_encoding (soup_message_get_response_headers (call->msg)),
+                   ==, SOUP_ENCODING_CHUNKED);
+  assert_request_id (header (call, "request-id"));
+
+  events = parse_sse (call->text);
+  names = event_names (events);
+  g_assert_cmpstr (names, ==,
+                   "message_start content_block_start ping content_block_delta "
+                   "content_block_stop message_delta message_stop");
+
+  /* The real API's documented order, deltas folded the same way. */
+  fixture = fj_test_load_fixture ("docs_basic_stream.sse", NULL);
+  if (fixture != NULL)
+    {
+      g_autoptr(GArray) real = parse_sse (fixture);
+      g_autofree char *real_names = event_names (real);
+
+      g_assert_cmpstr (names, ==, real_names);
+    }
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      Event *event = &g_array_index (events, Event, i);
+      g_autoptr(JsonNode) node = parse_json (event->data);
+
+      g_assert_cmpstr (json_object_get_string_member (json_node_get_object (node), "type"), ==, event->event);
+    }
+
+  start = parse_json (g_array_index (events, Event, 0).data);
+  message = json_object_get_object_member (json_node_get_object (start), "message");
+  g_assert_cmpstr (json_object_get_string_member (message, "model"), ==, MODEL);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (message, "content")), ==, 0);
+  g_assert_true (json_object_get_null_member (message, "stop_reason"));
+
+  text = stream_text (events, &n_deltas);
+  g_assert_cmpuint (n_deltas, ==, 60);
+  g_assert_cmpstr (text, ==, json_text);
+
+  delta = parse_json (g_array_index (events, Event, events->len - 2).data);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (json_node_get_object (delta), "delta"),
+                                                  "stop_reason"), ==, "end_turn");
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (json_node_get_object (delta), "usage"),
+                                              "output_tokens"), ==, 60);
+}
+
+/* Credentials and validation */
+
+static void
+test_credentials (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new (NULL);
+  g_autoptr(SoupSession) session = session_new ();
+  g_autofree char *body = request_body (MARKET_SYSTEM, QUESTION, FALSE);
+  g_autoptr(JsonNode) stats = NULL;
+  JsonArray *log;
+
+  {
+    g_autoptr(Call) call = call_run (session, message_new (sim, "POST", "/v1/messages", AUTH_NONE, NULL,
+                                                           "2023-06-01", body));
+    g_autoptr(JsonNode) root = NULL;
+
+    assert_error_body (call, 401, "authentication_error", &root);
+  }
+
+  {
+    const char *wrong = "sk-wrong-key-0123456789";
+    g_autoptr(Call) call = call_run (session, message_new (sim, "POST", "/v1/messages", AUTH_KEY, wrong,
+                                                           "2023-06-01", body));
+    g_autoptr(JsonNode) root = NULL;
+    SoupMessageHeadersIter iter;
+    const char *name;
+    const char *value;
+
+    g_assert_cmpstr (assert_error_body (call, 401, "authentication_error", &root), ==, "invalid x-api-key");
+    g_assert_null (strstr (call->text, wrong));
+    fj_test_assert_no_key (call->text);
+    soup_message_headers_iter_init (&iter, soup_message_get_response_headers (call->msg));
+    while (soup_message_headers_iter_next (&iter, &name, &value))
+      g_assert_null (strstr (value, "wrong-key"));
+  }
+
+  {
+    g_autoptr(Call) call = call_run (session, message_new (sim, "POST", "/v1/messages", AUTH_BEARER, "sk-nope",
+                                                           "2023-06-01", body));
+    g_autoptr(JsonNode) root = NULL;
+
+    assert_error_body (call, 401, "authentication_error", &root);
+  }
+
+  {
+    g_autoptr(Call) call = call_run (session, message_new (sim, "POST", "/v1/messages", AUTH_KEY, FJ_TEST_API_KEY,
+                                                           NULL, body));
+    g_autoptr(JsonNode) root = NULL;
+
+    g_assert_cmpstr (assert_error_body (call, 400, "invalid_request_error", &root), ==,
+                     "anthropic-version: header is required");
+  }
+
+  {
+    g_autoptr(Call) call = call_run (session, message_new (sim, "POST", "/v1/messages", AUTH_KEY, FJ_TEST_API_KEY,
+                                                           "2023-01-01", body));
+    g_autoptr(JsonNode) root = NULL;
+
+    g_assert_true (g_str_has_prefix (assert_error_body (call, 400, "invalid_request_error", &root),
+                                     "anthropic-version"));
+  }
+
+  {
+    g_autoptr(Call) call = call_run (session, message_new (sim, "POST", "/v1/messages", AUTH_BEARER, FJ_TEST_API_KEY,
+                                                           "2026-10-21", body));
+
+    g_assert_cmpuint (call->status, ==, 200);
+  }
+
+  {
+    g_autoptr(Call) call = call_run (session, message_new (sim, "POST", "/v1/messages", AUTH_KEY, FJ_TEST_API_KEY,
+                                                           "2023-06-01", body));
+
+    g_assert_cmpuint (call->status, ==, 200);
+  }
+
+  stats = fj_simulator_get_stats (sim);
+  log = json_object_get_array_member (json_node_get_object (stats), "log");
+  g_assert_cmpuint (json_array_get_length (log), ==, 7);
+  g_assert_true (json_object_get_null_member (json_array_get_object_element (log, 0), "auth"));
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (log, 0), "outcome"), ==, "unauthorized");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (log, 2), "auth"), ==, "bearer");
+  g_assert_true (json_object_get_null_member (json_array_get_object_element (log, 3), "version"));
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (log, 5), "auth"), ==, "bearer");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (log, 5), "version"), ==, "2026-10-21");
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (log, 5), "status"), ==, 200);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (log, 6), "auth"), ==, "x-api-key");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (log, 6), "version"), ==, "2023-06-01");
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (json_node_get_object (stats), "status"),
+                                               "401"), ==, 3);
+  assert_no_key_in_stats (sim);
+}
+
+static void
+test_any_key (void)
+{
+  g_autoptr(FjSimulator) sim = fj_simulator_new ();
+  g_autoptr(SoupSession) session = session_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *body = request_body (MARKET_SYSTEM, QUESTION, FALSE);
+
+  fj_simulator_start (sim, &error);
+  g_assert_no_error (error);
+
+  {
+    g_autoptr(Call) call = call_run (session, message_new (sim, "POST", "/v1/messages", AUTH_KEY, "anything",
+                                                           "2023-06-01", body));
+
+    g_assert_cmpuint (call->status, ==, 200);
+  }
+  {
+    g_autoptr(Call) call = call_run (session, message_new (sim, "POST", "/v1/messages", AUTH_KEY, "",
+                                                           "2023-06-01", body));
+
+    g_assert_cmpuint (call->status, ==, 401);
+  }
+}
+
+static void
+test_bad_requests (void)
+{
+  static const struct {
+    const char *body;
+    const char *field;
+  } cases[] = {
+    { "{\"model\": \"m\", \"max_tokens\": 10, \"messages\": [", "JSON" },
+    { "", "JSON" },
+    { "[1, 2]", "object" },
+    { "{\"max_tokens\": 10, \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}", "model" },
+    { "{\"model\": \"m\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}", "max_tokens" },
+    { "{\"model\": \"m\", \"max_tokens\": \"ten\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}", "max_tokens" },
+    { "{\"model\": \"m\", \"max_tokens\": 10}", "messages" },
+    { "{\"model\": \"m\", \"max_tokens\": 10, \"messages\": []}", "messages" },
+    { "{\"model\": \"m\", \"max_tokens\": 10, \"messages\": [{\"role\": \"robot\", \"content\": \"hi\"}]}", "messages.0.role" },
+    { "{\"model\": \"m\", \"max_tokens\": 10, \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"stream\": 1}", "stream" },
+  };
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new (NULL);
+  g_autoptr(SoupSession) session = session_new ();
+  g_autoptr(JsonNode) stats = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(Call) call = call_run (session, messages_new (sim, cases[i].body));
+      g_autoptr(JsonNode) root = NULL;
+      const char *message = assert_error_body (call, 400, "invalid_request_error", &root);
+
+      g_test_message ("%s → %s", cases[i].body, message);
+      g_assert_nonnull (strstr (message, cases[i].field));
+    }
+
+  {
+    g_autoptr(Call) call = call_run (session, message_new (sim, "POST", "/v1/other", AUTH_KEY, FJ_TEST_API_KEY,
+                                                           "2023-06-01", "{}"));
+    g_autoptr(JsonNode) root = NULL;
+
+    assert_error_body (call, 404, "not_found_error", &root);
+  }
+  {
+    g_autoptr(Call) call = call_run (session, message_new (sim, "GET", "/v1/messages", AUTH_KEY, FJ_TEST_API_KEY,
+                                                           "2023-06-01", NULL));
+    g_autoptr(JsonNode) root = NULL;
+
+    assert_error_body (call, 405, "invalid_request_error", &root);
+  }
+
+  stats = fj_simulator_get_stats (sim);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (stats), "requests"), ==, G_N_ELEMENTS (cases) + 2);
+  g_assert_cmpuint (fj_simulator_get_n_in_flight (sim), ==, 0);
+}
+
+/* Agents and determinism */
+
+static void
+test_agents (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0, \"agents\": ["
+                                                      " {\"name\": \"slow-analyst\", \"match\": \"market analyst\", \"output_tokens\": 5},"
+                                                      " {\"match\": \"technical analyst\", \"output_tokens\": 9}"
+                                                      "]}");
+  g_autoptr(SoupSession) session = session_new ();
+  g_autofree char *other_system = g_strdup ("You are an economist.");
+  g_autofree char *other_key = agent_key (other_system);
+  g_autoptr(JsonNode) stats = NULL;
+  JsonObject *agents;
+
+  {
+    g_autoptr(Call) call = ask (session, sim, MARKET_SYSTEM, QUESTION, FALSE);
+    g_autofree char *text = reply_text (call);
+
+    g_assert_cmpstr (text, ==, "As a market analyst, on");
+  }
+  {
+    g_autoptr(Call) call = ask (session, sim, TECH_SYSTEM, QUESTION, FALSE);
+    g_autofree char *text = reply_text (call);
+
+    g_assert_true (g_str_has_prefix (text, "As a technical analyst, on \"Analyze"));
+  }
+  {
+    g_autoptr(Call) call = ask (session, sim, other_system, QUESTION, FALSE);
+    g_autofree char *text = reply_text (call);
+
+    g_assert_true (g_str_has_prefix (text, "As an economist, on \""));
+  }
+  {
+    g_autoptr(Call) call = ask (session, sim, other_system, "Another question", FALSE);
+
+    g_assert_cmpuint (call->status, ==, 200);
+  }
+  {
+    g_autoptr(Call) call = ask (session, sim, NULL, "No system prompt at all", FALSE);
+    g_autofree char *text = reply_text (call);
+    g_autofree char *empty_key = agent_key ("");
+
+    g_assert_true (g_str_has_prefix (text, "As "));
+    g_assert_nonnull (strstr (text, empty_key));
+    g_assert_cmpuint (fj_simulator_get_attempts (sim, empty_key), ==, 1);
+  }
+
+  g_assert_cmpuint (fj_simulator_get_attempts (sim, "slow-analyst"), ==, 1);
+  g_assert_cmpuint (fj_simulator_get_attempts (sim, "technical analyst"), ==, 1);
+  g_assert_cmpuint (fj_simulator_get_attempts (sim, other_key), ==, 2);
+  g_assert_cmpuint (fj_simulator_get_attempts (sim, "nobody"), ==, 0);
+
+  stats = fj_simulator_get_stats (sim);
+  agents = json_object_get_object_member (json_node_get_object (stats), "agents");
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (agents, "slow-analyst"), "attempts"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (agents, other_key), "attempts"), ==, 2);
+}
+
+static void
+test_system_blocks (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0, \"agents\": ["
+                                                      " {\"name\": \"blocks\", \"match\": \"market analyst\"}]}");
+  g_autoptr(SoupSession) session = session_new ();
+  const char *body = "{\"model\": \"m\", \"max_tokens\": 50,"
+                     " \"system\": [{\"type\": \"text\", \"text\": \"You are a market analyst.\","
+                     "              \"cache_control\": {\"type\": \"ephemeral\"}}],"
+                     " \"messages\": [{\"role\": \"user\", \"content\": [{\"type\": \"text\", \"text\": \"Hello there\"}]}]}";
+  g_autoptr(Call) call = call_run (session, messages_new (sim, body));
+  g_autofree char *text = reply_text (call);
+
+  g_assert_true (g_str_has_prefix (text, "As a market analyst, on \"Hello there\":"));
+  g_assert_cmpuint (fj_simulator_get_attempts (sim, "blocks"), ==, 1);
+}
+
+static void
+test_role (void)
+{
+  static const struct {
+    const char *system;
+    const char *role;
+  } cases[] = {
+    { "You are a market analyst. Focus on demand.", "a market analyst" },
+    { "Context first. You are an expert in bonds, and brief.", "an expert in bonds" },
+    { "You are the lead editor", "the lead editor" },
+    { "Be brief. you are a careful reviewer!", "a careful reviewer" },
+    { "Summarize the reports.", NULL },
+    { "You are a .", NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *role = _fj_sim_extract_role (cases[i].system);
+
+      g_assert_cmpstr (role, ==, cases[i].role);
+    }
+}
+
+static char *
+reply_of (FjSimulator *sim,
+          SoupSession *session,
+          const char  *user)
+{
+  g_autoptr(Call) call = ask (session, sim, MARKET_SYSTEM, user, FALSE);
+
+  g_assert_cmpuint (call->status, ==, 200);
+  return reply_text (call);
+}
+
+static void
+test_determinism (void)
+{
+  g_autoptr(FjSimulator) a = fj_test_simulator_new ("{\"seed\": 11, \"latency\": 0}");
+  g_autoptr(FjSimulator) b = fj_test_simulator_new ("{\"seed\": 11, \"latency\": 0}");
+  g_autoptr(FjSimulator) c = fj_test_simulator_new ("{\"seed\": 12, \"latency\": 0}");
+  g_autoptr(SoupSession) session = session_new ();
+  g_autofree char *a1 = reply_of (a, session, QUESTION);
+  g_autofree char *a2 = reply_of (a, session, QUESTION);
+  g_autofree char *a_other = reply_of (a, session, "Something else");
+  g_autofree char *b1 = reply_of (b, session, QUESTION);
+  g_autofree char *c1 = reply_of (c, session, QUESTION);
+  g_autofree char *a1_again = NULL;
+  g_autoptr(JsonNode) stats = NULL;
+  JsonObject *entry;
+
+  /* Same seed and request: same reply, whichever simulator answers. */
+  g_assert_cmpstr (a1, ==, b1);
+  /* A second attempt of the same request differs, and so does another seed. */
+  g_assert_cmpstr (a1, !=, a2);
+  g_assert_cmpstr (a1, !=, c1);
+  g_assert_cmpstr (a1, !=, a_other);
+
+  entry = stats_log_entry (a, 1, &stats);
+  g_assert_cmpint (json_object_get_int_member (entry, "attempt"), ==, 2);
+
+  fj_simulator_reset_stats (a);
+  a1_again = reply_of (a, session, QUESTION);
+  g_assert_cmpstr (a1, ==, a1_again);
+}
+
+/* Failures */
+
+static void
+test_failures_by_attempt (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0, \"failures\": ["
+                                                      " {\"status\": 429, \"attempts\": 2, \"retry_after\": 1.5, \"should_retry\": true},"
+                                                      " {\"status\": 529, \"attempts\": 3, \"retry_after_ms\": 250}"
+                                                      "]}");
+  g_autoptr(SoupSession) session = session_new ();
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(Call) call = ask (session, sim, MARKET_SYSTEM, QUESTION, FALSE);
+      g_autoptr(JsonNode) root = NULL;
+
+      g_assert_cmpstr (assert_error_body (call, 429, "rate_limit_error", &root), ==, "Rate limited");
+      g_assert_cmpstr (header (call, "retry-after"), ==, "1.5");
+      g_assert_cmpstr (header (call, "x-should-retry"), ==, "true");
+      g_assert_null (header (call, "retry-after-ms"));
+    }
+
+  {
+    g_autoptr(Call) call = ask (session, sim, MARKET_SYSTEM, QUESTION, TRUE);
+    g_autoptr(JsonNode) root = NULL;
+
+    assert_error_body (call, 529, "overloaded_error", &root);
+    g_assert_cmpstr (header (call, "retry-after-ms"), ==, "250");
+    g_assert_null (header (call, "x-should-retry"));
+  }
+  {
+    g_autoptr(Call) call = ask (session, sim, MARKET_SYSTEM, QUESTION, FALSE);
+
+    g_assert_cmpuint (call->status, ==, 200);
+  }
+  {
+    /* Another conversation starts at attempt 1 again. */
+    g_autoptr(Call) call = ask (session, sim, MARKET_SYSTEM, "A new question", FALSE);
+
+    g_assert_cmpuint (call->status, ==, 429);
+  }
+
+  {
+    g_autoptr(JsonNode) stats = NULL;
+    JsonObject *entry = stats_log_entry (sim, 2, &stats);
+
+    g_assert_cmpstr (json_object_get_string_member (entry, "outcome"), ==, "http-529");
+    g_assert_cmpint (json_object_get_int_member (entry, "attempt"), ==, 3);
+  }
+}
+
+static guint
+count_failures (FjSimulator *sim,
+                SoupSession *session,
+                guint        n,
+                GString     *pattern)
+{
+  guint failed = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *user = g_strdup_printf ("Question number %u", i);
+      g_autoptr(Call) call = ask (session, sim, MARKET_SYSTEM, user, FALSE);
+
+      g_assert_true (call->status == 200 || call->status == 529);
+      if (call->status == 529)
+        failed++;
+      g_string_append_c (pattern, call->status == 529 ? 'x' : '.');
+    }
+
+  return failed;
+}
+
+static void
+test_failures_by_probability (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"seed\": 5, \"latency\": 0, \"output_tokens\": 3,"
+                                                      " \"failures\": [{\"status\": 529, \"probability\": 0.3}]}");
+  g_autoptr(SoupSession) session = session_new ();
+  g_autoptr(GString) first = g_string_new (NULL);
+  g_autoptr(GString) second = g_string_new (NULL);
+  guint n_first;
+  guint n_second;
+
+  n_first = count_failures (sim, session, 300, first);
+  fj_simulator_reset_stats (sim);
+  n_second = count_failures (sim, session, 300, second);
+
+  g_test_message ("%u of 300 failed", n_first);
+  /* 0.3 × 300 = 90; σ ≈ 8. */
+  g_assert_cmpuint (n_first, >=, 55);
+  g_assert_cmpuint (n_first, <=, 125);
+  g_assert_cmpuint (n_first, ==, n_second);
+  g_assert_cmpstr (first->str, ==, second->str);
+}
+
+static void
+test_rate_limit (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0, \"rate_limits\": {"
+                                                      " \"requests_per_minute\": 3, \"output_tokens_per_minute\": 100000}}");
+  g_autoptr(SoupSession) session = session_new ();
+  g_autoptr(GRegex) rfc3339 = g_regex_new ("^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ$", 0, 0, NULL);
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(Call) call = ask (session, sim, MARKET_SYSTEM, QUESTION, FALSE);
+      g_autofree char *remaining = g_strdup_printf ("%u", 2 - i);
+
+      g_assert_cmpuint (call->status, ==, 200);
+      g_assert_cmpstr (header (call, "anthropic-ratelimit-requests-limit"), ==, "3");
+      g_assert_cmpstr (header (call, "anthropic-ratelimit-requests-remaining"), ==, remaining);
+      g_assert_true (g_regex_match (rfc3339, header (call, "anthropic-ratelimit-requests-reset"), 0, NULL));
+      g_assert_cmpstr (header (call, "anthropic-ratelimit-output-tokens-limit"), ==, "100000");
+      g_assert_cmpstr (header (call, "anthropic-ratelimit-tokens-limit"), ==, "100000");
+      g_assert_nonnull (header (call, "anthropic-ratelimit-tokens-remaining"));
+      g_assert_null (header (call, "anthropic-ratelimit-input-tokens-limit"));
+    }
+
+  {
+    g_autoptr(Call) call = ask (session, sim, MARKET_SYSTEM, QUESTION, FALSE);
+    g_autoptr(JsonNode) root = NULL;
+    g_autoptr(JsonNode) stats = NULL;
+    JsonObject *entry;
+    guint64 seconds;
+
+    assert_error_body (call, 429, "rate_limit_error", &root);
+    g_assert_cmpstr (header (call, "x-should-retry"), ==, "true");
+    g_assert_true (g_ascii_string_to_unsigned (header (call, "retry-after"), 10, 1, 20, &seconds, NULL));
+    g_assert_cmpstr (header (call, "anthropic-ratelimit-requests-remaining"), ==, "0");
+
+    entry = stats_log_entry (sim, 3, &stats);
+    g_assert_cmpstr (json_object_get_string_member (entry, "outcome"), ==, "rate-limited");
+  }
+}
+
+static void
+test_rate_limit_tokens (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0, \"rate_limits\": {"
+                                                      " \"input_tokens_per_minute\": 600}}");
+  g_autoptr(SoupSession) session = session_new ();
+  g_autofree char *big = g_strnfill (1600, 'a');
+
+  {
+    /* About 400 input tokens: fits once. */
+    g_autoptr(Call) call = ask (session, sim, MARKET_SYSTEM, big, FALSE);
+
+    g_assert_cmpuint (call->status, ==, 200);
+    g_assert_cmpstr (header (call, "anthropic-ratelimit-input-tokens-limit"), ==, "600");
+  }
+  {
+    g_autoptr(Call) call = ask (session, sim, MARKET_SYSTEM, big, FALSE);
+    guint64 seconds;
+
+    g_assert_cmpuint (call->status, ==, 429);
+    /* 600 a minute is 10 a second; about 200 more are needed. */
+    g_assert_true (g_ascii_string_to_unsigned (header (call, "retry-after"), 10, 10, 40, &seconds, NULL));
+  }
+}
+
+/* Faults */
+
+typedef struct
+{
+  SoupMessage   *msg;
+  GInputStream  *stream;
+  GString       *text;
+  GError        *error;
+  GCancellable  *cancellable;
+  gboolean       done;
+  gint64         started;
+  gint64         first_delta;
+  gint64         finished;
+  guint          status;
+} StreamRead;
+
+static void stream_read_next (StreamRead *sr);
+
+static void
+stream_read_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  StreamRead *sr = user_data;
+  g_autoptr(GBytes) bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, &sr->error);
+
+  if (bytes == NULL || g_bytes_get_size (bytes) == 0)
+    {
+      sr->finished = g_get_monotonic_time ();
+      sr->done = TRUE;
+      return;
+    }
+
+  g_string_append_len (sr->text, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  if (sr->first_delta == 0 && strstr (sr->text->str, "content_block_delta") != NULL)
+    sr->first_delta = g_get_monotonic_time ();
+  stream_read_next (sr);
+}
+
+static void
+stream_read_next (StreamRead *sr)
+{
+  g_input_stream_read_bytes_async (sr->stream, 4096, G_PRIORITY_DEFAULT, sr->cancellable,
+                                   stream_read_cb, sr);
+}
+
+static void
+stream_send_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  StreamRead *sr = user_data;
+
+  sr->stream = soup_session_send_finish (SOUP_SESSION (source), result, &sr->error);
+  sr->status = soup_message_get_status (sr->msg);
+  if (sr->stream == NULL)
+    {
+      sr->done = TRUE;
+      return;
+    }
+  stream_read_next (sr);
+}
+
+static StreamRead *
+stream_read_start (SoupSession *session,
+                   SoupMessage *msg)
+{
+  StreamRead *sr = g_new0 (StreamRead, 1);
+
+  sr->msg = msg;
+  sr->text = g_string_new (NULL);
+  sr->cancellable = g_cancellable_new ();
+  sr->started = g_get_monotonic_time ();
+  soup_session_send_async (session, msg, G_PRIORITY_DEFAULT, sr->cancellable, stream_send_cb, sr);
+  return sr;
+}
+
+static void
+stream_read_free (StreamRead *sr)
+{
+  g_clear_object (&sr->msg);
+  g_clear_object (&sr->stream);
+  g_string_free (sr->text, TRUE);
+  g_clear_error (&sr->error);
+  g_clear_object (&sr->cancellable);
+  g_free (sr);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (StreamRead, stream_read_free)
+
+static void
+wait_for_disconnects (FjSimulator *sim,
+                      guint        n,
+                      double       timeout)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout * G_USEC_PER_SEC;
+
+  while (fj_simulator_get_n_disconnects (sim) < n)
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("the simulator did not notice the client leaving within %.1f s", timeout);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
+static void
+wait_until_idle (FjSimulator *sim)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  while (fj_simulator_get_n_in_flight (sim) > 0)
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("requests still in flight");
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
+static void
+wait_for_in_flight (FjSimulator *sim,
+                    guint        n)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  while (fj_simulator_get_n_in_flight (sim) < n)
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("the request did not reach the simulator");
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
+static void
+test_fault_drop (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0, \"failures\": ["
+                                                      " {\"fault\": \"drop\", \"after_tokens\": 5}]}");
+  g_autoptr(SoupSession) session = session_new ();
+  g_autofree char *body = request_body (MARKET_SYSTEM, QUESTION, TRUE);
+  g_autoptr(StreamRead) sr = stream_read_start (session, messages_new (sim, body));
+  g_autoptr(GArray) events = NULL;
+  g_autoptr(JsonNode) stats = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *complete = NULL;
+  const char *end;
+  JsonObject *entry;
+  guint n_deltas;
+
+  fj_test_wait_for (&sr->done, 30);
+  g_assert_cmpuint (sr->status, ==, 200);
+  g_assert_nonnull (sr->error);
+  g_test_message ("stream broke with: %s", sr->error->message);
+
+  /* It broke off inside an event: read the complete ones. */
+  end = g_strrstr (sr->text->str, "\n\n");
+  g_assert_nonnull (end);
+  g_assert_cmpstr (end + 2, !=, "");
+  complete = g_strndup (sr->text->str, end + 2 - sr->text->str);
+  events = parse_sse (complete);
+  text = stream_text (events, &n_deltas);
+  g_assert_cmpuint (n_deltas, ==, 5);
+  g_assert_true (g_str_has_prefix (text, "As a market"));
+  g_assert_null (strstr (sr->text->str, "message_stop"));
+
+  wait_until_idle (sim);
+  entry = stats_log_entry (sim, 0, &stats);
+  g_assert_cmpstr (json_object_get_string_member (entry, "outcome"), ==, "drop");
+  g_assert_cmpstr (json_object_get_string_member (entry, "fault"), ==, "drop");
+  g_assert_cmpint (json_object_get_int_member (entry, "output_tokens"), ==, 5);
+
+  {
+    /* A JSON reply breaks off halfway through its body. */
+    g_autoptr(Call) call = ask (session, sim, MARKET_SYSTEM, QUESTION, FALSE);
+
+    g_assert_nonnull (call->error);
+    g_assert_cmpuint (call->status, ==, 200);
+  }
+  g_assert_cmpuint (fj_simulator_get_n_disconnects (sim), ==, 0);
+}
+
+static void
+test_fault_error_event (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0, \"failures\": ["
+                                                      " {\"fault\": \"error_event\", \"after_tokens\": 3}]}");
+  g_autoptr(SoupSession) session = session_new ();
+  g_autoptr(Call) call = ask (session, sim, MARKET_SYSTEM, QUESTION, TRUE);
+  g_autoptr(GArray) events = parse_sse (call->text);
+  g_autoptr(JsonNode) error = NULL;
+  g_autofree char *names = event_names (events);
+  g_autofree char *fixture = NULL;
+  guint n_deltas;
+  g_autofree char *text = stream_text (events, &n_deltas);
+  JsonObject *object;
+
+  g_assert_no_error (call->error);
+  g_assert_cmpuint (call->status, ==, 200);
+  g_assert_cmpstr (names, ==, "message_start content_block_start ping content_block_delta error");
+  g_assert_cmpuint (n_deltas, ==, 3);
+
+  error = parse_json (g_array_index (events, Event, events->len - 1).data);
+  object = json_node_get_object (error);
+  g_assert_cmpstr (json_object_get_string_member (object, "type"), ==, "error");
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (object, "error"), "type"),
+                   ==, "overloaded_error");
+
+  fixture = fj_test_load_fixture ("docs_error_event.sse", NULL);
+  if (fixture != NULL)
+    {
+      g_autoptr(GArray) real = parse_sse (fixture);
+      g_autoptr(JsonNode) real_error = parse_json (g_array_index (real, Event, 0).data);
+
+      g_assert_cmpstr (g_array_index (real, Event, 0).event, ==, "error");
+      g_assert_true (json_node_equal (real_error, error));
+    }
+
+  {
+    g_autoptr(Call) json_call = ask (session, sim, MARKET_SYSTEM, QUESTION, FALSE);
+    g_autoptr(JsonNode) root = NULL;
+
+    assert_error_body (json_call, 529, "overloaded_error", &root);
+  }
+}
+
+static void
+test_fault_malformed (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0, \"failures\": ["
+                                                      " {\"fault\": \"malformed_json\", \"after_tokens\": 2}]}");
+  g_autoptr(SoupSession) session = session_new ();
+  g_autoptr(Call) call = ask (session, sim, MARKET_SYSTEM, QUESTION, FALSE);
+  g_autoptr(Call) stream_call = ask (session, sim, MARKET_SYSTEM, QUESTION, TRUE);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GArray) events = NULL;
+  gboolean broken = FALSE;
+
+  g_assert_cmpuint (call->status, ==, 200);
+  g_assert_cmpstr (header (call, "Content-Type"), ==, "application/json");
+  g_assert_false (json_parser_load_from_data (parser, call->text, -1, NULL));
+
+  g_assert_no_error (stream_call->error);
+  g_assert_cmpuint (stream_call->status, ==, 200);
+  events = parse_sse (stream_call->text);
+  for (guint i = 0; i < events->len; i++)
+    {
+      g_autoptr(JsonParser) event_parser = json_parser_new ();
+
+      if (!json_parser_load_from_data (event_parser, g_array_index (events, Event, i).data, -1, NULL))
+        broken = TRUE;
+    }
+  g_assert_true (broken);
+  g_assert_null (strstr (stream_call->text, "message_stop"));
+}
+
+static void
+test_fault_hang (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0, \"failures\": [{\"fault\": \"hang\"}]}");
+  g_autoptr(SoupSession) session = session_new ();
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autofree char *body = request_body (MARKET_SYSTEM, QUESTION, TRUE);
+  g_autoptr(Call) call = call_start (session, messages_new (sim, body), cancellable);
+  g_autoptr(JsonNode) stats = NULL;
+  JsonObject *entry;
+
+  wait_for_in_flight (sim, 1);
+  fj_test_run_for (0.2);
+  g_assert_false (call->done);
+  g_assert_cmpuint (fj_simulator_get_n_in_flight (sim), ==, 1);
+
+  g_cancellable_cancel (cancellable);
+  call_wait (call);
+  g_assert_error (call->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+
+  wait_for_disconnects (sim, 1, 10);
+  g_assert_cmpuint (fj_simulator_get_n_in_flight (sim), ==, 0);
+  entry = stats_log_entry (sim, 0, &stats);
+  g_assert_cmpstr (json_object_get_string_member (entry, "outcome"), ==, "client-closed");
+  g_assert_cmpstr (json_object_get_string_member (entry, "fault"), ==, "hang");
+  g_assert_true (json_object_get_null_member (entry, "status"));
+  g_assert_false (json_object_get_null_member (entry, "finish_ms"));
+}
+
+static void
+test_fault_trickle (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0, \"failures\": ["
+                                                      " {\"fault\": \"trickle\", \"interval\": 0.05}]}");
+  g_autoptr(SoupSession) session = session_new ();
+  g_autofree char *body = request_body (MARKET_SYSTEM, QUESTION, TRUE);
+  g_autoptr(StreamRead) sr = stream_read_start (session, messages_new (sim, body));
+  g_autoptr(JsonNode) stats = NULL;
+  JsonObject *entry;
+  guint pings = 0;
+
+  /* Pings keep coming, and nothing else. */
+  for (guint i = 0; pings < 3; i++)
+    {
+      g_assert_false (sr->done);
+      g_assert_cmpuint (i, <, 200);
+      fj_test_run_for (0.1);
+      pings = 0;
+      for (const char *p = sr->text->str; (p = strstr (p, "event: ping")) != NULL; p++)
+        pings++;
+    }
+  g_assert_cmpuint (sr->status, ==, 200);
+  g_assert_null (strstr (sr->text->str, "content_block_delta"));
+
+  g_cancellable_cancel (sr->cancellable);
+  fj_test_wait_for (&sr->done, 10);
+  g_clear_object (&sr->stream);
+
+  wait_for_disconnects (sim, 1, 10);
+  entry = stats_log_entry (sim, 0, &stats);
+  g_assert_cmpstr (json_object_get_string_member (entry, "outcome"), ==, "client-closed");
+  g_assert_cmpstr (json_object_get_string_member (entry, "fault"), ==, "trickle");
+  g_assert_cmpint (json_object_get_int_member (entry, "status"), ==, 200);
+}
+
+static void
+test_disconnect_during_latency (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 30}");
+  g_autoptr(SoupSession) session = session_new ();
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autofree char *body = request_body (MARKET_SYSTEM, QUESTION, FALSE);
+  g_autoptr(Call) call = call_start (session, messages_new (sim, body), cancellable);
+  gint64 cancelled_at;
+
+  wait_for_in_flight (sim, 1);
+  cancelled_at = g_get_monotonic_time ();
+  g_cancellable_cancel (cancellable);
+  call_wait (call);
+
+  /* Noticed long before the 30 s latency would have run out. */
+  wait_for_disconnects (sim, 1, 10);
+  g_assert_cmpint (g_get_monotonic_time () - cancelled_at, <, 5 * G_USEC_PER_SEC);
+  g_assert_cmpuint (fj_simulator_get_n_in_flight (sim), ==, 0);
+}
+
+static void
+test_pacing (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0, \"output_tokens\": 20, \"tokens_per_second\": 10}");
+  g_autoptr(SoupSession) session = session_new ();
+  g_autofree char *body = request_body (MARKET_SYSTEM, QUESTION, TRUE);
+  g_autoptr(StreamRead) sr = stream_read_start (session, messages_new (sim, body));
+  g_autoptr(GArray) events = NULL;
+  guint n_deltas;
+  g_autofree char *text = NULL;
+  double spread;
+
+  fj_test_wait_for (&sr->done, 30);
+  g_assert_no_error (sr->error);
+  events = parse_sse (sr->text->str);
+  text = stream_text (events, &n_deltas);
+  g_assert_cmpuint (n_deltas, ==, 20);
+  g_assert_nonnull (strstr (sr->text->str, "message_stop"));
+
+  spread = (sr->finished - sr->first_delta) / (double) G_USEC_PER_SEC;
+  g_test_message ("first delta to end: %.2f s", spread);
+  g_assert_cmpfloat (spread, >=, 1.5);
+}
+
+static void
+test_fast_pacing (void)
+{
+  /* 2,000 tokens a second: several tokens per tick, still all of them. */
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0, \"output_tokens\": 400, \"tokens_per_second\": 2000}");
+  g_autoptr(SoupSession) session = session_new ();
+  g_autoptr(Call) call = ask (session, sim, MARKET_SYSTEM, QUESTION, TRUE);
+  g_autoptr(GArray) events = parse_sse (call->text);
+  guint n_deltas;
+  g_autofree char *text = stream_text (events, &n_deltas);
+
+  g_assert_no_error (call->error);
+  g_assert_cmpuint (n_deltas, ==, 400);
+}
+
+static void
+test_json_pacing (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0, \"output_tokens\": 10, \"tokens_per_second\": 20}");
+  g_autoptr(SoupSession) session = session_new ();
+  gint64 start = g_get_monotonic_time ();
+  g_autoptr(Call) call = ask (session, sim, MARKET_SYSTEM, QUESTION, FALSE);
+
+  g_assert_cmpuint (call->status, ==, 200);
+  /* 10 tokens at 20 a second. */
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 450000);
+}
+
+/* Tools and refusals */
+
+#define CLOCK_TOOLS "[{\"name\": \"clock\", \"description\": \"Tells the time\"," \
+                    " \"input_schema\": {\"type\": \"object\"}}]"
+
+static void
+test_tool_use (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0, \"tool_use\": {\"input\": {\"tz\": \"UTC\"}}}");
+  g_autoptr(SoupSession) session = session_new ();
+  g_autofree char *body = request_body_full (MARKET_SYSTEM, QUESTION, FALSE, 1024, CLOCK_TOOLS, NULL);
+  g_autoptr(Call) call = call_run (session, messages_new (sim, body));
+  g_autoptr(JsonNode) root = parse_json (call->text);
+  g_autoptr(JsonNode) expected_input = parse_json ("{\"tz\": \"UTC\"}");
+  JsonObject *object = json_node_get_object (root);
+  JsonArray *content = json_object_get_array_member (object, "content");
+  JsonObject *tool;
+  g_autofree char *messages = NULL;
+  const char *tool_id;
+
+  g_assert_cmpstr (json_object_get_string_member (object, "stop_reason"), ==, "tool_use");
+  g_assert_cmpuint (json_array_get_length (content), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (content, 0), "type"), ==, "text");
+  tool = json_array_get_object_element (content, 1);
+  g_assert_cmpstr (json_object_get_string_member (tool, "type"), ==, "tool_use");
+  g_assert_cmpstr (json_object_get_string_member (tool, "name"), ==, "clock");
+  tool_id = json_object_get_string_member (tool, "id");
+  g_assert_true (g_str_has_prefix (tool_id, "toolu_"));
+  g_assert_true (json_node_equal (json_object_get_member (tool, "input"), expected_input));
+
+  /* Streamed: the input arrives as input_json_delta pieces. */
+  {
+    g_autofree char *stream_body = request_body_full (MARKET_SYSTEM, QUESTION, TRUE, 1024, CLOCK_TOOLS, NULL);
+    g_autoptr(Call) stream_call = call_run (session, messages_new (sim, stream_body));
+    g_autoptr(GArray) events = parse_sse (stream_call->text);
+    g_autoptr(GString) input = g_string_new (NULL);
+    g_autoptr(JsonNode) input_node = NULL;
+    g_autofree char *names = event_names (events);
+    gboolean saw_tool_use_stop = FALSE;
+
+    g_assert_cmpstr (names, ==,
+                     "message_start content_block_start ping content_block_delta content_block_stop "
+                     "content_block_start content_block_delta content_block_stop message_delta message_stop");
+    for (guint i = 0; i < events->len; i++)
+      {
+        g_autoptr(JsonNode) node = parse_json (g_array_index (events, Event, i).data);
+        JsonObject *event = json_node_get_object (node);
+
+        if (json_object_has_member (event, "delta"))
+          {
+            JsonObject *delta = json_object_get_object_member (event, "delta");
+
+            if (g_strcmp0 (json_object_get_string_member_with_default (delta, "type", ""), "input_json_delta") == 0)
+              g_string_append (input, json_object_get_string_member (delta, "partial_json"));
+            if (g_strcmp0 (json_object_get_string_member_with_default (delta, "stop_reason", ""), "tool_use") == 0)
+              saw_tool_use_stop = TRUE;
+          }
+      }
+    input_node = parse_json (input->str);
+    g_assert_true (json_node_equal (input_node, expected_input));
+    g_assert_true (saw_tool_use_stop);
+  }
+
+  /* After one round of tool results, the answer says what the tool returned. */
+  messages = g_strdup_printf ("[{\"role\": \"user\", \"content\": \"%s\"},"
+                              " {\"role\": \"assistant\", \"content\": [{\"type\": \"tool_use\", \"id\": \"%s\","
+                              "   \"name\": \"clock\", \"input\": {\"tz\": \"UTC\"}}]},"
+                              " {\"role\": \"user\", \"content\": [{\"type\": \"tool_result\", \"tool_use_id\": \"%s\","
+                              "   \"content\": \"2026-11-28T10:00:00Z\"}]}]",
+                              QUESTION, tool_id, tool_id);
+  {
+    g_autofree char *turn2 = request_body_full (MARKET_SYSTEM, NULL, FALSE, 1024, CLOCK_TOOLS, messages);
+    g_autoptr(Call) final = call_run (session, messages_new (sim, turn2));
+    g_autoptr(JsonNode) final_root = parse_json (final->text);
+    g_autofree char *text = reply_text (final);
+
+    g_assert_cmpstr (json_object_get_string_member (json_node_get_object (final_root), "stop_reason"), ==, "end_turn");
+    g_assert_true (g_str_has_prefix (text, "As a market analyst, on \"" QUESTION "\": "
+                                     "the clock tool returned \"2026-11-28T10:00:00Z\"."));
+  }
+
+  /* Without tools in the request there is no tool_use. */
+  {
+    g_autoptr(Call) plain = ask (session, sim, MARKET_SYSTEM, QUESTION, FALSE);
+    g_autoptr(JsonNode) plain_root = parse_json (plain->text);
+
+    g_assert_cmpstr (json_object_get_string_member (json_node_get_object (plain_root), "stop_reason"), ==, "end_turn");
+  }
+}
+
+static void
+test_refusal (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0, \"agents\": ["
+                                                      " {\"name\": \"refuser\", \"match\": \"market analyst\", \"refusal\": true}]}");
+  g_autoptr(SoupSession) session = session_new ();
+  g_autoptr(Call) call = ask (session, sim, MARKET_SYSTEM, QUESTION, FALSE);
+  g_autoptr(Call) other = ask (session, sim, TECH_SYSTEM, QUESTION, FALSE);
+  g_autoptr(Call) stream_call = ask (session, sim, MARKET_SYSTEM, QUESTION, TRUE);
+  g_autoptr(JsonNode) root = parse_json (call->text);
+  g_autoptr(JsonNode) other_root = parse_json (other->text);
+  g_autoptr(JsonNode) stats = NULL;
+  g_autofree char *text = reply_text (call);
+
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (root), "stop_reason"), ==, "refusal");
+  g_assert_cmpstr (text, ==, "I can't help with that request.");
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (other_root), "stop_reason"), ==, "end_turn");
+  g_assert_nonnull (strstr (stream_call->text, "\"stop_reason\":\"refusal\""));
+  g_assert_cmpstr (json_object_get_string_member (stats_log_entry (sim, 0, &stats), "outcome"), ==, "refusal");
+}
+
+/* Statistics and connections */
+
+static void
+test_stats_endpoint (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0}");
+  g_autoptr(SoupSession) session = session_new ();
+  g_autoptr(Call) stats_call = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  JsonObject *object;
+  JsonArray *log;
+  JsonObject *entry;
+
+  fj_simulator_set_record_prompts (sim, TRUE);
+  call_free (ask (session, sim, MARKET_SYSTEM, QUESTION, FALSE));
+  call_free (ask (session, sim, MARKET_SYSTEM, QUESTION, TRUE));
+
+  stats_call = call_run (session, message_new (sim, "GET", "/__stats", AUTH_NONE, NULL, NULL, NULL));
+  g_assert_cmpuint (stats_call->status, ==, 200);
+  g_assert_cmpstr (header (stats_call, "Content-Type"), ==, "application/json");
+  fj_test_assert_no_key (stats_call->text);
+
+  root = parse_json (stats_call->text);
+  object = json_node_get_object (root);
+  g_assert_cmpint (json_object_get_int_member (object, "requests"), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (object, "in_flight"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (object, "max_in_flight"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (object, "disconnects"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (object, "status"), "200"), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (object, "connections"), >=, 1);
+
+  log = json_object_get_array_member (object, "log");
+  g_assert_cmpuint (json_array_get_length (log), ==, 2);
+  entry = json_array_get_object_element (log, 1);
+  assert_request_id (json_object_get_string_member (entry, "id"));
+  g_assert_cmpint (json_object_get_int_member (entry, "attempt"), ==, 2);
+  g_assert_true (json_object_get_boolean_member (entry, "stream"));
+  g_assert_cmpstr (json_object_get_string_member (entry, "outcome"), ==, "ok");
+  g_assert_cmpstr (json_object_get_string_member (entry, "system"), ==, MARKET_SYSTEM);
+  g_assert_cmpstr (json_object_get_string_member (entry, "user"), ==, QUESTION);
+  g_assert_cmpfloat (json_object_get_double_member (entry, "arrival_ms"), <=,
+                     json_object_get_double_member (entry, "first_byte_ms"));
+  g_assert_cmpfloat (json_object_get_double_member (entry, "first_byte_ms"), <=,
+                     json_object_get_double_member (entry, "finish_ms"));
+
+  {
+    g_autoptr(Call) bad = call_run (session, message_new (sim, "POST", "/__stats", AUTH_NONE, NULL, NULL, "{}"));
+
+    g_assert_cmpuint (bad->status, ==, 405);
+  }
+
+  {
+    g_autofree char *key = agent_key (MARKET_SYSTEM);
+
+    g_assert_cmpuint (fj_simulator_get_attempts (sim, key), ==, 2);
+    fj_simulator_reset_stats (sim);
+    g_assert_cmpuint (fj_simulator_get_n_requests (sim), ==, 0);
+    g_assert_cmpuint (fj_simulator_get_attempts (sim, key), ==, 0);
+  }
+}
+
+static void
+test_connections (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0.3}");
+  g_autoptr(SoupSession) session = session_new ();
+  g_autofree char *body = request_body (MARKET_SYSTEM, QUESTION, FALSE);
+  Call *calls[4];
+
+  /* Idempotent POSTs reuse their connection. */
+  for (guint i = 0; i < 3; i++)
+    {
+      SoupMessage *msg = messages_new (sim, body);
+      g_autoptr(Call) call = NULL;
+
+      soup_message_add_flags (msg, SOUP_MESSAGE_IDEMPOTENT);
+      call = call_run (session, msg);
+      g_assert_cmpuint (call->status, ==, 200);
+    }
+  g_assert_cmpuint (fj_simulator_get_n_connections (sim), ==, 1);
+  g_assert_cmpuint (fj_simulator_get_max_in_flight (sim), ==, 1);
+
+  for (guint i = 0; i < G_N_ELEMENTS (calls); i++)
+    calls[i] = call_start (session, messages_new (sim, body), NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (calls); i++)
+    {
+      call_wait (calls[i]);
+      g_assert_cmpuint (calls[i]->status, ==, 200);
+      call_free (calls[i]);
+    }
+
+  g_assert_cmpuint (fj_simulator_get_n_connections (sim), ==, 5);
+  g_assert_cmpuint (fj_simulator_get_max_in_flight (sim), ==, 4);
+  g_assert_cmpuint (fj_simulator_get_n_requests (sim), ==, 7);
+}
+
+static void
+test_burst (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0.5, \"output_tokens\": 5}");
+  g_autoptr(SoupSession) session = session_new ();
+  g_autofree char *body = request_body (MARKET_SYSTEM, QUESTION, FALSE);
+  g_autoptr(GPtrArray) calls = g_ptr_array_new_with_free_func ((GDestroyNotify) call_free);
+
+  for (guint i = 0; i < 200; i++)
+    g_ptr_array_add (calls, call_start (session, messages_new (sim, body), NULL));
+  for (guint i = 0; i < calls->len; i++)
+    {
+      Call *call = g_ptr_array_index (calls, i);
+
+      call_wait (call);
+      g_assert_no_error (call->error);
+      g_assert_cmpuint (call->status, ==, 200);
+    }
+
+  g_test_message ("max in flight: %u", fj_simulator_get_max_in_flight (sim));
+  g_assert_cmpuint (fj_simulator_get_n_connections (sim), ==, 200);
+  g_assert_cmpuint (fj_simulator_get_n_requests (sim), ==, 200);
+  g_assert_cmpuint (fj_simulator_get_max_in_flight (sim), >, 1);
+}
+
+static void
+test_stop (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0, \"failures\": [{\"fault\": \"hang\"}]}");
+  g_autoptr(SoupSession) session = session_new ();
+  g_autofree char *body = request_body (MARKET_SYSTEM, QUESTION, FALSE);
+  g_autoptr(Call) call = call_start (session, messages_new (sim, body), NULL);
+  g_autoptr(JsonNode) stats = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *url = NULL;
+  JsonObject *entry;
+
+  wait_for_in_flight (sim, 1);
+  g_assert_true (fj_simulator_get_running (sim));
+  fj_simulator_stop (sim);
+  g_assert_false (fj_simulator_get_running (sim));
+  g_assert_null (fj_simulator_dup_base_url (sim));
+  call_wait (call);
+  g_assert_nonnull (call->error);
+
+  entry = stats_log_entry (sim, 0, &stats);
+  g_assert_cmpstr (json_object_get_string_member (entry, "outcome"), ==, "server-stopped");
+  g_assert_cmpuint (fj_simulator_get_n_in_flight (sim), ==, 0);
+
+  /* It can start again. */
+  g_assert_true (fj_simulator_start (sim, &error));
+  g_assert_no_error (error);
+  url = fj_simulator_dup_base_url (sim);
+  g_assert_true (g_str_has_prefix (url, "http://127.0.0.1:"));
+}
+
+typedef struct
+{
+  GMutex        lock;
+  GCond         cond;
+  FjSimulator  *sim;
+  GMainLoop    *loop;
+  gboolean      ready;
+} SimThread;
+
+static gpointer
+sim_thread (gpointer data)
+{
+  SimThread *st = data;
+  g_autoptr(GMainContext) context = g_main_context_new ();
+
+  g_main_context_push_thread_default (context);
+  st->loop = g_main_loop_new (context, FALSE);
+  st->sim = fj_test_simulator_new ("{\"latency\": 0.01}");
+
+  g_mutex_lock (&st->lock);
+  st->ready = TRUE;
+  g_cond_signal (&st->cond);
+  g_mutex_unlock (&st->lock);
+
+  g_main_loop_run (st->loop);
+
+  fj_simulator_stop (st->sim);
+  g_main_context_pop_thread_default (context);
+  return NULL;
+}
+
+static void
+test_thread (void)
+{
+  SimThread st = { 0 };
+  g_autoptr(SoupSession) session = session_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(SoupMessage) msg = NULL;
+  g_autofree char *body = request_body (MARKET_SYSTEM, QUESTION, FALSE);
+  g_autofree char *key = agent_key (MARKET_SYSTEM);
+  GThread *thread;
+
+  g_mutex_init (&st.lock);
+  g_cond_init (&st.cond);
+  thread = g_thread_new ("simulator", sim_thread, &st);
+  g_mutex_lock (&st.lock);
+  while (!st.ready)
+    g_cond_wait (&st.cond, &st.lock);
+  g_mutex_unlock (&st.lock);
+
+  /* The simulator answers on its thread's context while this thread
+   * blocks in a synchronous request. */
+  msg = messages_new (st.sim, body);
+  bytes = soup_session_send_and_read (session, msg, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
+  g_assert_cmpuint (fj_simulator_get_n_requests (st.sim), ==, 1);
+  g_assert_cmpuint (fj_simulator_get_attempts (st.sim, key), ==, 1);
+
+  g_main_loop_quit (st.loop);
+  g_thread_join (thread);
+  g_assert_false (fj_simulator_get_running (st.sim));
+  g_clear_object (&st.sim);
+  g_clear_pointer (&st.loop, g_main_loop_unref);
+  g_mutex_clear (&st.lock);
+  g_cond_clear (&st.cond);
+}
+
+/* Properties and scenarios */
+
+static void
+notify_count_cb (GObject    *object,
+                 GParamSpec *pspec,
+                 guint      *count)
+{
+  (*count)++;
+}
+
+static void
+test_properties (void)
+{
+  g_autoptr(FjSimulator) sim = fj_simulator_new ();
+  g_autoptr(GError) error = NULL;
+  guint notified = 0;
+  guint port = 0;
+
+  g_assert_cmpfloat (fj_simulator_get_latency (sim), ==, 0.05);
+  g_assert_cmpuint (fj_simulator_get_output_tokens (sim), ==, 60);
+  g_assert_cmpfloat (fj_simulator_get_tokens_per_second (sim), ==, 0);
+  g_assert_cmpuint (fj_simulator_get_seed (sim), ==, 0);
+  g_assert_false (fj_simulator_get_record_prompts (sim));
+  g_assert_false (fj_simulator_get_running (sim));
+  g_assert_null (fj_simulator_dup_base_url (sim));
+  g_assert_false (g_object_class_find_property (G_OBJECT_GET_CLASS (sim), "api-key")->flags & G_PARAM_READABLE);
+
+  g_signal_connect (sim, "notify::seed", G_CALLBACK (notify_count_cb), &notified);
+  fj_simulator_load_scenario_from_data (sim, "{\"seed\": 9, \"latency\": {\"min\": 0.1, \"max\": 0.4},"
+                                        " \"output_tokens\": 12, \"tokens_per_second\": 30}", -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (fj_simulator_get_seed (sim), ==, 9);
+  g_assert_cmpuint (notified, ==, 1);
+  g_assert_cmpfloat (fj_simulator_get_latency (sim), ==, 0.1);
+  g_assert_cmpfloat (fj_simulator_get_latency_max (sim), ==, 0.4);
+  g_assert_cmpuint (fj_simulator_get_output_tokens (sim), ==, 12);
+  g_assert_cmpfloat (fj_simulator_get_tokens_per_second (sim), ==, 30);
+
+  fj_simulator_set_seed (sim, 9);
+  g_assert_cmpuint (notified, ==, 1);
+  g_object_set (sim, "seed", (guint64) 10, "record-prompts", TRUE, NULL);
+  g_assert_cmpuint (notified, ==, 2);
+  g_assert_true (fj_simulator_get_record_prompts (sim));
+
+  fj_simulator_start (sim, &error);
+  g_assert_no_error (error);
+  g_object_get (sim, "port", &port, NULL);
+  g_assert_cmpuint (port, >, 0);
+  g_assert_cmpuint (port, ==, fj_simulator_get_port (sim));
+  fj_simulator_stop (sim);
+  g_assert_cmpuint (fj_simulator_get_port (sim), ==, 0);
+}
+
+static void
+assert_scenario_error (const char *json,
+                       const char *expected)
+{
+  g_autoptr(FjSimulator) sim = fj_simulator_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (fj_simulator_load_scenario_from_data (sim, json, -1, &error));
+  g_assert_error (error, FJ_ERROR, FJ_ERROR_SPEC);
+  g_test_message ("%s", error->message);
+  g_assert_cmpstr (error->message, ==, expected);
+}
+
+static void
+test_scenario_errors (void)
+{
+  assert_scenario_error ("{\"latncy\": 1}",
+                         "scenario: latncy: unknown key (did you mean \"latency\"?)");
+  assert_scenario_error ("{\"agents\": [{\"match\": \"a\"}, {\"match\": \"b\", \"latency\": \"slow\"}]}",
+                         "scenario: agents[1].latency: expected a number of seconds or {min,max}");
+  assert_scenario_error ("{\"output_tokens\": -3}",
+                         "scenario: output_tokens: must not be negative (expected a whole number)");
+  assert_scenario_error ("{\"latency\": -0.5}",
+                         "scenario: latency: must not be negative (expected a number of seconds or {min,max})");
+  assert_scenario_error ("{\"output_tokens\": 2.5}",
+                         "scenario: output_tokens: expected a whole number");
+  assert_scenario_error ("{\"refusal\": \"yes\"}",
+                         "scenario: refusal: expected true or false");
+  assert_scenario_error ("{\"latency\": {\"min\": 2, \"max\": 1}}",
+                         "scenario: latency.max: must not be less than min");
+  assert_scenario_error ("{\"failures\": [{\"status\": 429}, {\"status\": 200}]}",
+                         "scenario: failures[1].status: expected an HTTP error status (400 to 599)");
+  assert_scenario_error ("{\"failures\": [{\"fault\": \"dorp\"}]}",
+                         "scenario: failures[0].fault: unknown fault \"dorp\" (expected drop, error_event, malformed_json, trickle or hang)");
+  assert_scenario_error ("{\"failures\": [{\"probability\": 0.5}]}",
+                         "scenario: failures[0]: needs \"status\" (an HTTP error) or \"fault\"");
+  assert_scenario_error ("{\"failures\": [{\"fault\": \"hang\", \"after_tokens\": 3}]}",
+                         "scenario: failures[0].after_tokens: unknown key (expected one of fault, attempts, probability, description)");
+  assert_scenario_error ("{\"failures\": [{\"status\": 529, \"probability\": 1.5}]}",
+                         "scenario: failures[0].probability: expected a probability from 0 to 1");
+  assert_scenario_error ("{\"rate_limits\": {\"requests_per_minute\": -1}}",
+                         "scenario: rate_limits.requests_per_minute: must not be negative (expected a number per minute (0 = no limit))");
+  assert_scenario_error ("{\"agents\": [{\"name\": \"x\"}]}",
+                         "scenario: agents[0].match: required (text that occurs in the agent's system prompt)");
+  assert_scenario_error ("{\"agents\": [{\"match\": \"x\", \"seed\": 3}]}",
+                         "scenario: agents[0].seed: unknown key (expected one of name, match, description, latency, "
+                         "output_tokens, tokens_per_second, failures, tool_use, refusal)");
+  assert_scenario_error ("{\"tool_use\": {\"input\": [1]}}",
+                         "scenario: tool_use.input: expected an object (the tool's input)");
+  assert_scenario_error ("[]", "scenario: expected a JSON object at the top level");
+}
+
+static void
+test_scenario_file_errors (void)
+{
+  g_autoptr(FjSimulator) sim = fj_simulator_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("fj-simulator-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "scenario.json", NULL);
+
+  g_assert_true (g_file_set_contents (path, "{\n  \"seed\": 1,\n  \"failures\": {}\n}\n", -1, NULL));
+  g_assert_false (fj_simulator_load_scenario_from_file (sim, path, &error));
+  g_assert_error (error, FJ_ERROR, FJ_ERROR_SPEC);
+  g_assert_true (g_str_has_suffix (error->message, "scenario.json: failures: expected an array of failure entries"));
+  g_clear_error (&error);
+
+  g_assert_true (g_file_set_contents (path, "{\"seed\": 1,", -1, NULL));
+  g_assert_false (fj_simulator_load_scenario_from_file (sim, path, &error));
+  g_assert_error (error, FJ_ERROR, FJ_ERROR_SPEC);
+  g_assert_nonnull (strstr (error->message, "scenario.json: invalid JSON"));
+  g_clear_error (&error);
+
+  g_remove (path);
+  g_assert_false (fj_simulator_load_scenario_from_file (sim, path, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+  g_rmdir (dir);
+}
+
+static void
+test_scenario_files (void)
+{
+  const char *data_dir = g_getenv ("FJ_DATA_DIR");
+  g_autofree char *scenarios = NULL;
+  g_autoptr(GDir) dir = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *name;
+  guint n = 0;
+
+  if (data_dir == NULL)
+    data_dir = FJ_SOURCE_DATADIR;
+  scenarios = g_build_filename (data_dir, "scenarios", NULL);
+  dir = g_dir_open (scenarios, 0, &error);
+  g_assert_no_error (error);
+
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autoptr(FjSimulator) sim = fj_simulator_new ();
+      g_autofree char *path = NULL;
+
+      if (!g_str_has_suffix (name, ".json"))
+        continue;
+      path = g_build_filename (scenarios, name, NULL);
+      g_test_message ("loading %s", path);
+      fj_simulator_load_scenario_from_file (sim, path, &error);
+      g_assert_no_error (error);
+      n++;
+    }
+
+  g_assert_cmpuint (n, >=, 3);
+}
+
+static void
+test_research_team_scenario (void)
+{
+  const char *data_dir = g_getenv ("FJ_DATA_DIR");
+  g_autofree char *path = g_build_filename (data_dir ? data_dir : FJ_SOURCE_DATADIR,
+                                            "scenarios", "research-team.json", NULL);
+  g_autoptr(FjSimulator) sim = fj_simulator_new ();
+  g_autoptr(SoupSession) session = session_new ();
+  g_autoptr(GError) error = NULL;
+
+  fj_simulator_set_api_key (sim, FJ_TEST_API_KEY);
+  fj_simulator_load_scenario_from_file (sim, path, &error);
+  g_assert_no_error (error);
+  fj_simulator_start (sim, &error);
+  g_assert_no_error (error);
+
+  {
+    g_autoptr(Call) first = ask (session, sim, TECH_SYSTEM, QUESTION, FALSE);
+    g_autoptr(Call) retry = ask (session, sim, TECH_SYSTEM, QUESTION, FALSE);
+
+    g_assert_cmpuint (first->status, ==, 429);
+    g_assert_cmpuint (retry->status, ==, 200);
+  }
+  {
+    g_autoptr(Call) call = ask (session, sim, "You are a financial analyst.", QUESTION, FALSE);
+    g_autoptr(JsonNode) root = parse_json (call->text);
+
+    g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (json_node_get_object (root), "usage"),
+                                                 "output_tokens"), ==, 120);
+  }
+  g_assert_cmpuint (fj_simulator_get_attempts (sim, "technical-analyst"), ==, 2);
+  g_assert_cmpuint (fj_simulator_get_attempts (sim, "financial-analyst"), ==, 1);
+}
+
+static const char test_cert_pem[] =
+  "-----BEGIN CERTIFICATE-----\n"
+  "MIIBjzCCATagAwIBAgIUbSLgMoOpK4QKirIxXi+cYZM6aHwwCgYIKoZIzj0EAwIw\n"
+  "FDESMBAGA1UEAwwJMTI3LjAuMC4xMCAXDTI2MTEyODAyNTMxMloYDzIxMjYxMTA0\n"
+  "MDI1MzEyWjAUMRIwEAYDVQQDDAkxMjcuMC4wLjEwWTATBgcqhkjOPQIBBggqhkjO\n"
+  "PQMBBwNCAASyvK5KmFSy4l8tjZEUeYYUhaZscwrP2T2vXrx2mgaoZP/VZbBgAgju\n"
+  "OTb+HwjREAe2zgSjxWCsC6/jTAzCh3t7o2QwYjAdBgNVHQ4EFgQUTEwy0rFLpyeQ\n"
+  "BU0LEmwP0MnI4JgwHwYDVR0jBBgwFoAUTEwy0rFLpyeQBU0LEmwP0MnI4JgwDwYD\n"
+  "VR0TAQH/BAUwAwEB/zAPBgNVHREECDAGhwR/AAABMAoGCCqGSM49BAMCA0cAMEQC\n"
+  "IDxER77+dkjO4dxRkruXWIb/9eGE094fDQH4SKYZjtakAiAQRp4QI2Up2hrDpn4X\n"
+  "/VFZKQ/pQWa7imIpfJTe4o/c9A==\n"
+  "-----END CERTIFICATE-----\n"
+  "-----BEGIN PRIVATE KEY-----\n"
+  "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgJko4wamSk7EQ3YxZ\n"
+  "9vy3HGrqAKaPfQghQCEN56BOCJKhRANCAASyvK5KmFSy4l8tjZEUeYYUhaZscwrP\n"
+  "2T2vXrx2mgaoZP/VZbBgAgjuOTb+HwjREAe2zgSjxWCsC6/jTAzCh3t7\n"
+  "-----END PRIVATE KEY-----\n";
+
+static gboolean
+accept_certificate_cb (SoupMessage          *msg,
+                       GTlsCertificate      *certificate,
+                       GTlsCertificateFlags  errors,
+                       gpointer              user_data)
+{
+  return TRUE;
+}
+
+static void
+test_tls (void)
+{
+  g_autoptr(FjSimulator) sim = fj_simulator_new ();
+  g_autoptr(SoupSession) session = session_new ();
+  g_autoptr(GTlsCertificate) certificate = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *body = request_body (MARKET_SYSTEM, QUESTION, TRUE);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  SoupMessage *msg;
+
+  if (!g_tls_backend_supports_tls (g_tls_backend_get_default ()))
+    {
+      g_test_skip ("no TLS backend (glib-networking is not installed)");
+      return;
+    }
+
+  certificate = g_tls_certificate_new_from_pem (test_cert_pem, -1, &error);
+  g_assert_no_error (error);
+  fj_simulator_set_tls_certificate (sim, certificate);
+  g_assert_true (fj_simulator_get_tls_certificate (sim) == certificate);
+  fj_simulator_set_api_key (sim, FJ_TEST_API_KEY);
+  fj_simulator_set_latency (sim, 0);
+  fj_simulator_start (sim, &error);
+  g_assert_no_error (error);
+
+  url = fj_simulator_dup_base_url (sim);
+  g_assert_true (g_str_has_prefix (url, "https://127.0.0.1:"));
+
+  msg = messages_new (sim, body);
+  g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_certificate_cb), NULL);
+  {
+    g_autoptr(Call) call = call_run (session, msg);
+    g_autoptr(GArray) events = NULL;
+    g_autofree char *names = NULL;
+
+    g_assert_no_error (call->error);
+    g_assert_cmpuint (call->status, ==, 200);
+    events = parse_sse (call->text);
+    names = event_names (events);
+    g_assert_true (g_str_has_suffix (names, "message_stop"));
+  }
+
+  /* A client leaving a hanging request over TLS is noticed too. */
+  fj_simulator_load_scenario_from_data (sim, "{\"failures\": [{\"fault\": \"hang\"}]}", -1, &error);
+  g_assert_no_error (error);
+  msg = messages_new (sim, body);
+  g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_certificate_cb), NULL);
+  {
+    g_autoptr(Call) call = call_start (session, msg, cancellable);
+
+    wait_for_in_flight (sim, 1);
+    g_cancellable_cancel (cancellable);
+    call_wait (call);
+    wait_for_disconnects (sim, 1, 10);
+  }
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  fj_test_init (&argc, &argv);
+
+  g_test_add_func ("/Forkjoin/Simulator/json-reply", test_json_reply);
+  g_test_add_func ("/Forkjoin/Simulator/max-tokens", test_max_tokens);
+  g_test_add_func ("/Forkjoin/Simulator/stream-shape", test_stream_shape);
+  g_test_add_func ("/Forkjoin/Simulator/credentials", test_credentials);
+  g_test_add_func ("/Forkjoin/Simulator/any-key", test_any_key);
+  g_test_add_func ("/Forkjoin/Simulator/bad-requests", test_bad_requests);
+  g_test_add_func ("/Forkjoin/Simulator/agents", test_agents);
+  g_test_add_func ("/Forkjoin/Simulator/system-blocks", test_system_blocks);
+  g_test_add_func ("/Forkjoin/Simulator/role", test_role);
+  g_test_add_func ("/Forkjoin/Simulator/determinism", test_determinism);
+  g_test_add_func ("/Forkjoin/Simulator/failures-by-attempt", test_failures_by_attempt);
+  g_test_add_func ("/Forkjoin/Simulator/failures-by-probability", test_failures_by_probability);
+  g_test_add_func ("/Forkjoin/Simulator/rate-limit", test_rate_limit);
+  g_test_add_func ("/Forkjoin/Simulator/rate-limit-tokens", test_rate_limit_tokens);
+  g_test_add_func ("/Forkjoin/Simulator/fault-drop", test_fault_drop);
+  g_test_add_func ("/Forkjoin/Simulator/fault-error-event", test_fault_error_event);
+  g_test_add_func ("/Forkjoin/Simulator/fault-malformed", test_fault_malformed);
+  g_test_add_func ("/Forkjoin/Simulator/fault-hang", test_fault_hang);
+  g_test_add_func ("/Forkjoin/Simulator/fault-trickle", test_fault_trickle);
+  g_test_add_func ("/Forkjoin/Simulator/disconnect-during-latency", test_disconnect_during_latency);
+  g_test_add_func ("/Forkjoin/Simulator/pacing", test_pacing);
+  g_test_add_func ("/Forkjoin/Simulator/fast-pacing", test_fast_pacing);
+  g_test_add_func ("/Forkjoin/Simulator/json-pacing", test_json_pacing);
+  g_test_add_func ("/Forkjoin/Simulator/tool-use", test_tool_use);
+  g_test_add_func ("/Forkjoin/Simulator/refusal", test_refusal);
+  g_test_add_func ("/Forkjoin/Simulator/stats-endpoint", test_stats_endpoint);
+  g_test_add_func ("/Forkjoin/Simulator/connections", test_connections);
+  g_test_add_func ("/Forkjoin/Simulator/burst", test_burst);
+  g_test_add_func ("/Forkjoin/Simulator/stop", test_stop);
+  g_test_add_func ("/Forkjoin/Simulator/thread", test_thread);
+  g_test_add_func ("/Forkjoin/Simulator/properties", test_properties);
+  g_test_add_func ("/Forkjoin/Simulator/scenario-errors", test_scenario_errors);
+  g_test_add_func ("/Forkjoin/Simulator/scenario-file-errors", test_scenario_file_errors);
+  g_test_add_func ("/Forkjoin/Simulator/scenario-files", test_scenario_files);
+  g_test_add_func ("/Forkjoin/Simulator/research-team-scenario", test_research_team_scenario);
+  g_test_add_func ("/Forkjoin/Simulator/tls", test_tls);
+
+  return g_test_run ();
+}
