@@ -25,6 +25,8 @@ build: setup
 
 demo: build
 	$(BUILDDIR)/examples/c/fj-stream-demo --simulate
+	@echo
+	$(BUILDDIR)/examples/c/fj-team-demo --simulate --scenario data/scenarios/research-team.json
 
 test: build
 	GIO_USE_PROXY_RESOLVER=dummy meson test -C $(BUILDDIR) --print-errorlogs

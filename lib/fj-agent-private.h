@@ -72,6 +72,14 @@ typedef struct
                       const char    *input_json,
                       gpointer       user_data);
   gpointer user_data;
+
+  /* The time limit of an agent that has no timeout of its own, in seconds
+   * from the start of its run (0 = none): a runner's agent-timeout. */
+  double default_timeout;
+  /* When the deadline_us given to the run is what ends it, this is added to
+   * the timed-out error ("the run's deadline of 300 s passed"); it must
+   * live as long as the run. */
+  const char *deadline_reason;
 } FjAgentRunHooks;
 
 /* The turn loop behind fj_agent_run_async().

@@ -145,6 +145,7 @@ typedef struct
 
   gint64 start_us;
   gint64 deadline_us;
+  gboolean deadline_is_external;
   char *timeout_where;
 
   RunPhase phase;
@@ -382,9 +383,14 @@ run_interrupted (RunData *run)
     {
       g_autofree char *limit = format_seconds ((run->deadline_us - run->start_us) / (double) G_USEC_PER_SEC);
 
-      error = g_error_new (FJ_ERROR, FJ_ERROR_TIMED_OUT,
-                           "%s: timed out after %s s %s",
-                           run->name, limit, run->timeout_where);
+      if (run->deadline_is_external && run->hooks.deadline_reason != NULL)
+        error = g_error_new (FJ_ERROR, FJ_ERROR_TIMED_OUT,
+                             "%s: timed out after %s s %s; %s",
+                             run->name, limit, run->timeout_where, run->hooks.deadline_reason);
+      else
+        error = g_error_new (FJ_ERROR, FJ_ERROR_TIMED_OUT,
+                             "%s: timed out after %s s %s",
+                             run->name, limit, run->timeout_where);
       run_fail (run, FJ_AGENT_STATUS_TIMED_OUT, error, NULL);
     }
   else
@@ -809,6 +815,7 @@ _fj_agent_run_internal_async (FjAgent               *self,
   g_autoptr(GError) error = NULL;
   JsonNode *content;
   guint n_tools;
+  double timeout;
 
   g_return_if_fail (FJ_IS_AGENT (self));
   g_return_if_fail (FJ_IS_CLIENT (client));
@@ -843,12 +850,17 @@ _fj_agent_run_internal_async (FjAgent               *self,
 
   run->start_us = g_get_monotonic_time ();
   run->deadline_us = deadline_us;
-  if (self->timeout > 0)
+  run->deadline_is_external = deadline_us > 0;
+  timeout = self->timeout > 0 ? self->timeout : (hooks ? hooks->default_timeout : 0);
+  if (timeout > 0)
     {
-      gint64 own = run->start_us + (gint64) (self->timeout * G_USEC_PER_SEC);
+      gint64 own = run->start_us + (gint64) (timeout * G_USEC_PER_SEC);
 
       if (run->deadline_us <= 0 || own < run->deadline_us)
-        run->deadline_us = own;
+        {
+          run->deadline_us = own;
+          run->deadline_is_external = FALSE;
+        }
     }
 
   _fj_agent_result_set_status (result, FJ_AGENT_STATUS_RUNNING);

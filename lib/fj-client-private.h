@@ -17,3 +17,16 @@ void _fj_client_release_context (FjClient     *self,
                                  GMainContext *context);
 
 G_END_DECLS
+
+G_BEGIN_DECLS
+
+/* A runner about to run agents through this client adds the number of
+ * requests it wants in flight at once (its max-concurrent, or its number of
+ * agents when unlimited) with a positive @delta, and takes it back with a
+ * negative one when its run ends.  The client's adaptive width starts at,
+ * and widens back up to, the sum of what its runners ask (DESIGN.md,
+ * Transport rules); with nothing asked the width is unlimited. */
+void _fj_client_add_demand (FjClient *self,
+                            int       delta);
+
+G_END_DECLS

@@ -19,6 +19,7 @@
 #include "fj-error.h"
 #include "fj-message-events-private.h"
 #include "fj-message-private.h"
+#include "fj-rate-limiter-private.h"
 #include "fj-sse-parser-private.h"
 
 /**
@@ -103,6 +104,11 @@ struct _FjClient
 
   GMutex        pools_lock;
   GPtrArray    *pools;
+
+  FjRateLimiter *limiter;
+  guint         requests_per_minute;
+  guint         input_tokens_per_minute;
+  guint         output_tokens_per_minute;
 };
 
 enum {
@@ -117,10 +123,22 @@ enum {
   PROP_CONNECTIONS_PER_SESSION,
   PROP_N_SESSIONS,
   PROP_TLS_DATABASE,
+  PROP_REQUESTS_PER_MINUTE,
+  PROP_INPUT_TOKENS_PER_MINUTE,
+  PROP_OUTPUT_TOKENS_PER_MINUTE,
+  PROP_SHARED_PAUSE,
+  PROP_WIDTH,
   N_PROPS
 };
 
 static GParamSpec *properties[N_PROPS];
+
+enum {
+  PAUSED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (FjClient, fj_client, G_TYPE_OBJECT)
 
@@ -265,6 +283,7 @@ fj_client_finalize (GObject *object)
 
   g_clear_pointer (&self->pools, g_ptr_array_unref);
   g_mutex_clear (&self->pools_lock);
+  g_clear_pointer (&self->limiter, _fj_rate_limiter_free);
   g_clear_object (&self->tls_database);
   g_clear_pointer (&self->base_url, g_free);
   if (self->api_key != NULL)
@@ -320,6 +339,26 @@ fj_client_get_property (GObject    *object,
       g_value_set_object (value, fj_client_get_tls_database (self));
       break;
 
+    case PROP_REQUESTS_PER_MINUTE:
+      g_value_set_uint (value, fj_client_get_requests_per_minute (self));
+      break;
+
+    case PROP_INPUT_TOKENS_PER_MINUTE:
+      g_value_set_uint (value, fj_client_get_input_tokens_per_minute (self));
+      break;
+
+    case PROP_OUTPUT_TOKENS_PER_MINUTE:
+      g_value_set_uint (value, fj_client_get_output_tokens_per_minute (self));
+      break;
+
+    case PROP_SHARED_PAUSE:
+      g_value_set_boolean (value, fj_client_get_shared_pause (self));
+      break;
+
+    case PROP_WIDTH:
+      g_value_set_uint (value, fj_client_get_width (self));
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -365,6 +404,22 @@ fj_client_set_property (GObject      *object,
 
     case PROP_TLS_DATABASE:
       fj_client_set_tls_database (self, g_value_get_object (value));
+      break;
+
+    case PROP_REQUESTS_PER_MINUTE:
+      fj_client_set_requests_per_minute (self, g_value_get_uint (value));
+      break;
+
+    case PROP_INPUT_TOKENS_PER_MINUTE:
+      fj_client_set_input_tokens_per_minute (self, g_value_get_uint (value));
+      break;
+
+    case PROP_OUTPUT_TOKENS_PER_MINUTE:
+      fj_client_set_output_tokens_per_minute (self, g_value_get_uint (value));
+      break;
+
+    case PROP_SHARED_PAUSE:
+      fj_client_set_shared_pause (self, g_value_get_boolean (value));
       break;
 
     default:
@@ -513,7 +568,126 @@ fj_client_class_init (FjClientClass *klass)
                          G_TYPE_TLS_DATABASE,
                          (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
+  /**
+   * FjClient:requests-per-minute:
+   *
+   * The most requests per minute the client sends, as a token bucket that
+   * refills continuously and holds one minute's worth; requests over it
+   * wait before they are sent. 0 turns it off.
+   *
+   * Set it (and the token limits) to the API's limits for the key and a
+   * large fan-out never draws a 429.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_REQUESTS_PER_MINUTE] =
+    g_param_spec_uint ("requests-per-minute", NULL, NULL,
+                       0, G_MAXUINT, 0,
+                       (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * FjClient:input-tokens-per-minute:
+   *
+   * The most input tokens per minute, estimated before sending as the
+   * request body's bytes divided by 4 and corrected by the reply's usage.
+   * 0 turns it off.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_INPUT_TOKENS_PER_MINUTE] =
+    g_param_spec_uint ("input-tokens-per-minute", NULL, NULL,
+                       0, G_MAXUINT, 0,
+                       (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * FjClient:output-tokens-per-minute:
+   *
+   * The most output tokens per minute. A request reserves its
+   * `max_tokens` when it is sent and gives back what the reply did not
+   * use. 0 turns it off.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_OUTPUT_TOKENS_PER_MINUTE] =
+    g_param_spec_uint ("output-tokens-per-minute", NULL, NULL,
+                       0, G_MAXUINT, 0,
+                       (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * FjClient:shared-pause:
+   *
+   * Whether a 429, or a budget the server's `anthropic-ratelimit-*`
+   * headers report as spent, pauses every new request of the client until
+   * the time the server gave, so that waiting agents do not each retry on
+   * their own schedule. On by default.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_SHARED_PAUSE] =
+    g_param_spec_boolean ("shared-pause", NULL, NULL,
+                          TRUE,
+                          (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * FjClient:width:
+   *
+   * How many requests the client lets be in flight at once, or 0 for no
+   * limit (no runner is using the client). It starts at what the runners
+   * using the client ask for, halves on a 429 or 529 (at most once a
+   * second, never below 4 or what is asked if that is smaller) and widens
+   * by one with each success, back up to what is asked.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_WIDTH] =
+    g_param_spec_uint ("width", NULL, NULL,
+                       0, G_MAXUINT, 0,
+                       (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * FjClient::paused:
+   * @self: the #FjClient
+   * @reason: why: a 429, or which budget is spent
+   * @until: when new requests resume, in UTC
+   *
+   * Emitted when the client pauses all its new requests, or extends a
+   * pause, because of a rate limit. See [property@Client:shared-pause].
+   * It may be emitted on any thread that uses the client.
+   *
+   * Since: 1.0
+   */
+  signals[PAUSED] =
+    g_signal_new ("paused",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  NULL, NULL,
+                  NULL,
+                  G_TYPE_NONE, 2,
+                  G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE,
+                  G_TYPE_DATE_TIME);
+}
+
+static void
+limiter_notify_cb (gpointer    user_data,
+                   gboolean    width_changed,
+                   const char *pause_reason,
+                   gint64      pause_until_unix_us)
+{
+  FjClient *self = user_data;
+
+  if (width_changed)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WIDTH]);
+
+  if (pause_reason != NULL)
+    {
+      g_autoptr(GDateTime) until = g_date_time_new_from_unix_utc (pause_until_unix_us / G_USEC_PER_SEC);
+      g_autoptr(GDateTime) precise = g_date_time_add (until, pause_until_unix_us % G_USEC_PER_SEC);
+
+      g_signal_emit (self, signals[PAUSED], 0, pause_reason, precise);
+    }
 }
 
 static void
@@ -525,6 +699,7 @@ fj_client_init (FjClient *self)
   self->max_retries = DEFAULT_MAX_RETRIES;
   self->idle_timeout = DEFAULT_IDLE_TIMEOUT;
   self->connections_per_session = DEFAULT_CONNECTIONS_PER_SESSION;
+  self->limiter = _fj_rate_limiter_new (limiter_notify_cb, self);
   self->base_url = normalize_base_url (g_getenv ("ANTHROPIC_BASE_URL") && *g_getenv ("ANTHROPIC_BASE_URL") ?
                                       g_getenv ("ANTHROPIC_BASE_URL") : FJ_CLIENT_DEFAULT_BASE_URL);
   self->api_key = env_or_null ("ANTHROPIC_API_KEY");
@@ -933,6 +1108,208 @@ fj_client_set_tls_database (FjClient     *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_DATABASE]);
 }
 
+/**
+ * fj_client_get_requests_per_minute:
+ * @self: a #FjClient
+ *
+ * Gets the client's own requests-per-minute limit.
+ *
+ * Returns: the limit, 0 when off
+ *
+ * Since: 1.0
+ */
+guint
+fj_client_get_requests_per_minute (FjClient *self)
+{
+  g_return_val_if_fail (FJ_IS_CLIENT (self), 0);
+
+  return self->requests_per_minute;
+}
+
+static void
+apply_limits (FjClient *self)
+{
+  _fj_rate_limiter_set_limits (self->limiter,
+                               self->requests_per_minute,
+                               self->input_tokens_per_minute,
+                               self->output_tokens_per_minute);
+}
+
+/**
+ * fj_client_set_requests_per_minute:
+ * @self: a #FjClient
+ * @limit: the limit, 0 to turn it off
+ *
+ * Sets the most requests per minute the client sends.
+ *
+ * Since: 1.0
+ */
+void
+fj_client_set_requests_per_minute (FjClient *self,
+                                   guint     limit)
+{
+  g_return_if_fail (FJ_IS_CLIENT (self));
+
+  if (self->requests_per_minute == limit)
+    return;
+
+  self->requests_per_minute = limit;
+  apply_limits (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REQUESTS_PER_MINUTE]);
+}
+
+/**
+ * fj_client_get_input_tokens_per_minute:
+ * @self: a #FjClient
+ *
+ * Gets the client's own input-tokens-per-minute limit.
+ *
+ * Returns: the limit, 0 when off
+ *
+ * Since: 1.0
+ */
+guint
+fj_client_get_input_tokens_per_minute (FjClient *self)
+{
+  g_return_val_if_fail (FJ_IS_CLIENT (self), 0);
+
+  return self->input_tokens_per_minute;
+}
+
+/**
+ * fj_client_set_input_tokens_per_minute:
+ * @self: a #FjClient
+ * @limit: the limit, 0 to turn it off
+ *
+ * Sets the most input tokens per minute the client sends.
+ *
+ * Since: 1.0
+ */
+void
+fj_client_set_input_tokens_per_minute (FjClient *self,
+                                       guint     limit)
+{
+  g_return_if_fail (FJ_IS_CLIENT (self));
+
+  if (self->input_tokens_per_minute == limit)
+    return;
+
+  self->input_tokens_per_minute = limit;
+  apply_limits (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_INPUT_TOKENS_PER_MINUTE]);
+}
+
+/**
+ * fj_client_get_output_tokens_per_minute:
+ * @self: a #FjClient
+ *
+ * Gets the client's own output-tokens-per-minute limit.
+ *
+ * Returns: the limit, 0 when off
+ *
+ * Since: 1.0
+ */
+guint
+fj_client_get_output_tokens_per_minute (FjClient *self)
+{
+  g_return_val_if_fail (FJ_IS_CLIENT (self), 0);
+
+  return self->output_tokens_per_minute;
+}
+
+/**
+ * fj_client_set_output_tokens_per_minute:
+ * @self: a #FjClient
+ * @limit: the limit, 0 to turn it off
+ *
+ * Sets the most output tokens per minute the client's requests may
+ * reserve.
+ *
+ * Since: 1.0
+ */
+void
+fj_client_set_output_tokens_per_minute (FjClient *self,
+                                        guint     limit)
+{
+  g_return_if_fail (FJ_IS_CLIENT (self));
+
+  if (self->output_tokens_per_minute == limit)
+    return;
+
+  self->output_tokens_per_minute = limit;
+  apply_limits (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_OUTPUT_TOKENS_PER_MINUTE]);
+}
+
+/**
+ * fj_client_get_shared_pause:
+ * @self: a #FjClient
+ *
+ * Gets whether rate limits pause all of the client's new requests.
+ *
+ * Returns: %TRUE if pauses are shared
+ *
+ * Since: 1.0
+ */
+gboolean
+fj_client_get_shared_pause (FjClient *self)
+{
+  g_return_val_if_fail (FJ_IS_CLIENT (self), FALSE);
+
+  return _fj_rate_limiter_get_shared_pause (self->limiter);
+}
+
+/**
+ * fj_client_set_shared_pause:
+ * @self: a #FjClient
+ * @shared_pause: whether rate limits pause every new request
+ *
+ * Sets whether a 429, or a budget reported spent, pauses all of the
+ * client's new requests until the server's reset time.
+ *
+ * Since: 1.0
+ */
+void
+fj_client_set_shared_pause (FjClient *self,
+                            gboolean  shared_pause)
+{
+  g_return_if_fail (FJ_IS_CLIENT (self));
+
+  if (fj_client_get_shared_pause (self) == !!shared_pause)
+    return;
+
+  _fj_rate_limiter_set_shared_pause (self->limiter, shared_pause);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SHARED_PAUSE]);
+}
+
+/**
+ * fj_client_get_width:
+ * @self: a #FjClient
+ *
+ * Gets how many requests the client lets be in flight at once. See
+ * [property@Client:width].
+ *
+ * Returns: the width, or 0 for no limit
+ *
+ * Since: 1.0
+ */
+guint
+fj_client_get_width (FjClient *self)
+{
+  g_return_val_if_fail (FJ_IS_CLIENT (self), 0);
+
+  return _fj_rate_limiter_get_width (self->limiter);
+}
+
+void
+_fj_client_add_demand (FjClient *self,
+                       int       delta)
+{
+  g_return_if_fail (FJ_IS_CLIENT (self));
+
+  _fj_rate_limiter_add_demand (self->limiter, delta);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Sending                                                                */
 /* ---------------------------------------------------------------------- */
@@ -960,6 +1337,11 @@ typedef struct
   gulong         cancel_handler;
   guint          attempt;
   guint          status;
+  gint64         input_estimate;
+  gint64         output_reserve;
+  FjRateTicket   ticket;
+  gboolean       has_ticket;
+  gboolean       completed;
   gboolean       streaming;
   gboolean       idle_fired;
   guint64        body_bytes;
@@ -983,6 +1365,34 @@ destroy_source (GSource **source)
 static void
 end_attempt (SendState *state)
 {
+  if (state->has_ticket)
+    {
+      FjRateOutcome outcome = FJ_RATE_OUTCOME_OTHER;
+      gint64 input_used = -1;
+      gint64 output_used = -1;
+
+      if (state->status == 429 || state->status == 529)
+        outcome = FJ_RATE_OUTCOME_OVERLOAD;
+      else if (state->completed)
+        {
+          const FjUsage *usage = fj_message_get_usage (state->message);
+
+          outcome = FJ_RATE_OUTCOME_SUCCESS;
+          input_used = usage->input_tokens + usage->cache_creation_input_tokens;
+          output_used = usage->output_tokens;
+        }
+      else if (state->status >= 400 && state->status < 500)
+        {
+          /* Refused before the model ran: nothing was used. */
+          input_used = 0;
+          output_used = 0;
+        }
+
+      state->has_ticket = FALSE;
+      _fj_rate_limiter_leave (state->client->limiter, &state->ticket, outcome,
+                              input_used, output_used);
+    }
+
   destroy_source (&state->idle_source);
   if (state->cancel_handler != 0)
     {
@@ -1125,6 +1535,7 @@ finish_success (GTask *task)
 {
   SendState *state = g_task_get_task_data (task);
 
+  state->completed = TRUE;
   end_attempt (state);
   _fj_message_set_phase (state->message, FJ_MESSAGE_PHASE_DONE);
   g_task_return_boolean (task, TRUE);
@@ -1188,6 +1599,12 @@ fail_or_retry (GTask   *task,
 
   if (should_retry >= 0)
     retryable = should_retry;
+
+  /* One 429 pauses every new request of the client, not just this one. */
+  if (state->status == 429)
+    _fj_rate_limiter_pause (state->client->limiter,
+                            hint >= 0 ? hint : backoff_delay (state->attempt - 1),
+                            "HTTP 429 rate_limit_error");
 
   if (!retryable || state->attempt > state->client->max_retries)
     {
@@ -1489,6 +1906,8 @@ send_cb (GObject      *object,
 
   touch_idle (state);
   state->status = soup_message_get_status (state->soup_msg);
+  _fj_rate_limiter_observe (state->client->limiter,
+                            soup_message_get_response_headers (state->soup_msg));
   _fj_message_set_status_code (state->message, state->status);
   _fj_message_set_request_id (state->message, header (state->soup_msg, "request-id"));
 
@@ -1513,8 +1932,49 @@ send_cb (GObject      *object,
   read_next (task);
 }
 
+static void send_now (GTask *task);
+
+static void
+entered_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  GTask *task = user_data;
+  SendState *state = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (!_fj_rate_limiter_enter_finish (state->client->limiter, result, &state->ticket, &error))
+    {
+      finish_error (task, error);
+      return;
+    }
+
+  state->has_ticket = TRUE;
+  send_now (task);
+}
+
+/* Every attempt first passes the client's rate limiter (buckets, shared
+ * pause, width), then is sent. */
 static void
 start_attempt (GTask *task)
+{
+  SendState *state = g_task_get_task_data (task);
+
+  state->attempt++;
+  state->status = 0;
+  state->idle_fired = FALSE;
+  state->body_bytes = 0;
+  state->streaming = FALSE;
+  _fj_message_begin_attempt (state->message, state->attempt);
+  _fj_message_set_phase (state->message, FJ_MESSAGE_PHASE_RATE_LIMIT);
+
+  _fj_rate_limiter_enter_async (state->client->limiter,
+                                state->input_estimate, state->output_reserve,
+                                g_task_get_cancellable (task), entered_cb, task);
+}
+
+static void
+send_now (GTask *task)
 {
   SendState *state = g_task_get_task_data (task);
   FjClient *self = state->client;
@@ -1526,13 +1986,6 @@ start_attempt (GTask *task)
       finish_error (task, g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled"));
       return;
     }
-
-  state->attempt++;
-  state->status = 0;
-  state->idle_fired = FALSE;
-  state->body_bytes = 0;
-  state->streaming = FALSE;
-  _fj_message_begin_attempt (state->message, state->attempt);
 
   state->soup_msg = soup_message_new (SOUP_METHOD_POST, state->url);
   if (state->soup_msg == NULL)
@@ -1646,6 +2099,11 @@ fj_client_send_async (FjClient            *self,
   json_generator_set_root (generator, root);
   json = json_generator_to_data (generator, &length);
   state->body = g_bytes_new_take (json, length);
+
+  /* DESIGN.md's estimates: input = body bytes / 4, output = max_tokens. */
+  state->input_estimate = length / 4;
+  state->output_reserve = json_object_get_int_member_with_default (fj_message_get_params (message),
+                                                                   "max_tokens", 0);
 
   /* The task keeps itself alive until it is returned. */
   start_attempt (g_steal_pointer (&task));

@@ -83,6 +83,28 @@ FJ_AVAILABLE_IN_ALL
 void          fj_client_set_tls_database             (FjClient       *self,
                                                       GTlsDatabase   *database);
 FJ_AVAILABLE_IN_ALL
+guint         fj_client_get_requests_per_minute      (FjClient       *self);
+FJ_AVAILABLE_IN_ALL
+void          fj_client_set_requests_per_minute      (FjClient       *self,
+                                                      guint           limit);
+FJ_AVAILABLE_IN_ALL
+guint         fj_client_get_input_tokens_per_minute  (FjClient       *self);
+FJ_AVAILABLE_IN_ALL
+void          fj_client_set_input_tokens_per_minute  (FjClient       *self,
+                                                      guint           limit);
+FJ_AVAILABLE_IN_ALL
+guint         fj_client_get_output_tokens_per_minute (FjClient       *self);
+FJ_AVAILABLE_IN_ALL
+void          fj_client_set_output_tokens_per_minute (FjClient       *self,
+                                                      guint           limit);
+FJ_AVAILABLE_IN_ALL
+gboolean      fj_client_get_shared_pause             (FjClient       *self);
+FJ_AVAILABLE_IN_ALL
+void          fj_client_set_shared_pause             (FjClient       *self,
+                                                      gboolean        shared_pause);
+FJ_AVAILABLE_IN_ALL
+guint         fj_client_get_width                    (FjClient       *self);
+FJ_AVAILABLE_IN_ALL
 void          fj_client_send_async                   (FjClient       *self,
                                                       FjMessage      *message,
                                                       GCancellable   *cancellable,

@@ -23,6 +23,9 @@ G_BEGIN_DECLS
 # include "fj-tool.h"
 # include "fj-agent-result.h"
 # include "fj-agent.h"
+# include "fj-run-state.h"
+# include "fj-policy.h"
+# include "fj-agent-runner.h"
 # include "fj-simulator.h"
 #undef FORKJOIN_INSIDE
 

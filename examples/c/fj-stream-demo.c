@@ -11,6 +11,7 @@
  * 127.0.0.1, which needs no key and no network.
  */
 
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -60,6 +61,7 @@ main (int   argc,
   const char *question = "How did ACME Corp perform in Q3?";
   FjUsage *usage;
 
+  setlocale (LC_ALL, "");
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_set_summary (context, "Runs one agent and prints its reply as it streams.");
   if (!g_option_context_parse (context, &argc, &argv, &error))
