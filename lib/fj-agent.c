@@ -591,6 +591,18 @@ run_tools (RunData *run)
 
   run->phase = RUN_TOOLS;
   run->round++;
+
+  /* Only a tool round needs to hear of a cancel: a request in flight
+   * reports back on its own. So most runs never need this source. */
+  if (run->cancelled_source == NULL)
+    {
+      run->cancelled_source = g_cancellable_source_new (run->cancellable);
+      g_source_set_callback (run->cancelled_source,
+                             (GSourceFunc) (void (*) (void)) cancelled_cb,
+                             run_ref (run), (GDestroyNotify) run_unref);
+      g_source_set_static_name (run->cancelled_source, "[forkjoin] agent cancelled");
+      g_source_attach (run->cancelled_source, g_task_get_context (run->task));
+    }
   g_ptr_array_set_size (run->calls, 0);
 
   for (guint i = 0; i < n_blocks; i++)
@@ -898,13 +910,6 @@ _fj_agent_run_internal_async (FjAgent               *self,
                                                    run_ref (run),
                                                    (GDestroyNotify) run_unref);
     }
-
-  run->cancelled_source = g_cancellable_source_new (run->cancellable);
-  g_source_set_callback (run->cancelled_source,
-                         (GSourceFunc) (void (*) (void)) cancelled_cb,
-                         run_ref (run), (GDestroyNotify) run_unref);
-  g_source_set_static_name (run->cancelled_source, "[forkjoin] agent cancelled");
-  g_source_attach (run->cancelled_source, g_task_get_context (run->task));
 
   if (run->deadline_us > 0)
     {

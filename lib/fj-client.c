@@ -17,7 +17,7 @@
 #include "fj-enums.h"
 #include "fj-error-private.h"
 #include "fj-error.h"
-#include "fj-message-events-private.h"
+#include "fj-json-private.h"
 #include "fj-message-private.h"
 #include "fj-rate-limiter-private.h"
 #include "fj-sse-parser-private.h"
@@ -71,6 +71,7 @@
 #define MAX_REPLY_SIZE (64 * 1024 * 1024)
 #define MAX_ERROR_BODY_SIZE (1024 * 1024)
 #define READ_BUFFER_SIZE (16 * 1024)
+#define FIRST_READ_SIZE 4096
 #define INITIAL_RETRY_DELAY 0.5
 #define MAX_RETRY_DELAY 8.0
 
@@ -1331,6 +1332,7 @@ typedef struct
   FjSseParser   *parser;
   GByteArray    *reply;
   GSource       *idle_source;
+  gint64         idle_deadline;
   GSource       *retry_source;
   GSource       *retry_cancel_source;
   GCancellable  *outer;
@@ -1345,7 +1347,7 @@ typedef struct
   gboolean       streaming;
   gboolean       idle_fired;
   guint64        body_bytes;
-  guint8         buffer[READ_BUFFER_SIZE];
+  guint8        *buffer;        /* a stream's; a JSON body is read into reply */
 } SendState;
 
 static void start_attempt (GTask *task);
@@ -1421,6 +1423,7 @@ send_state_free (gpointer data)
   destroy_source (&state->retry_cancel_source);
   g_clear_pointer (&state->body, g_bytes_unref);
   g_clear_pointer (&state->url, g_free);
+  g_clear_pointer (&state->buffer, g_free);
   g_clear_pointer (&state->context, g_main_context_unref);
   g_clear_object (&state->outer);
   g_clear_object (&state->message);
@@ -1435,41 +1438,54 @@ cancel_attempt_cb (GCancellable *cancellable,
   g_cancellable_cancel (G_CANCELLABLE (user_data));
 }
 
+static gboolean idle_timeout_cb (gpointer user_data);
+
+static void
+arm_idle (SendState *state)
+{
+  g_assert (state->idle_source == NULL);
+
+  state->idle_source = g_timeout_source_new ((guint) (state->client->idle_timeout * 1000));
+  g_source_set_ready_time (state->idle_source, state->idle_deadline);
+  g_source_set_callback (state->idle_source, idle_timeout_cb, state, NULL);
+  g_source_set_static_name (state->idle_source, "[forkjoin] idle timeout");
+  g_source_attach (state->idle_source, state->context);
+}
+
 static gboolean
 idle_timeout_cb (gpointer user_data)
 {
   SendState *state = user_data;
 
-  state->idle_fired = TRUE;
   g_clear_pointer (&state->idle_source, g_source_unref);
+
+  /* Touched since it was armed: wait for the rest. */
+  if (g_get_monotonic_time () < state->idle_deadline)
+    {
+      arm_idle (state);
+      return G_SOURCE_REMOVE;
+    }
+
+  state->idle_fired = TRUE;
   if (state->attempt_cancellable != NULL)
     g_cancellable_cancel (state->attempt_cancellable);
 
   return G_SOURCE_REMOVE;
 }
 
-/* Restarts the attempt's idle timer: called whenever anything arrives. */
+/* Restarts the attempt's idle timer: called whenever anything arrives.
+ * Only the deadline moves; the timer checks it when it fires, because
+ * moving an attached source's ready time wakes its context every time. */
 static void
 touch_idle (SendState *state)
 {
   if (state->client->idle_timeout <= 0)
     return;
 
-  if (state->idle_source != NULL)
-    {
-      g_source_set_ready_time (state->idle_source,
-                               g_get_monotonic_time () +
-                               (gint64) (state->client->idle_timeout * G_USEC_PER_SEC));
-      return;
-    }
-
-  state->idle_source = g_timeout_source_new ((guint) (state->client->idle_timeout * 1000));
-  g_source_set_ready_time (state->idle_source,
-                           g_get_monotonic_time () +
-                           (gint64) (state->client->idle_timeout * G_USEC_PER_SEC));
-  g_source_set_callback (state->idle_source, idle_timeout_cb, state, NULL);
-  g_source_set_static_name (state->idle_source, "[forkjoin] idle timeout");
-  g_source_attach (state->idle_source, state->context);
+  state->idle_deadline = g_get_monotonic_time () +
+                         (gint64) (state->client->idle_timeout * G_USEC_PER_SEC);
+  if (state->idle_source == NULL)
+    arm_idle (state);
 }
 
 static const char *
@@ -1680,7 +1696,7 @@ transport_error (SendState *state,
     out = g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
   else if (state->idle_fired)
     out = g_error_new (FJ_ERROR, FJ_ERROR_TIMED_OUT,
-                       "nothing received for %.0f s while %s (idle timeout)",
+                       "nothing received for %g s while %s (idle timeout)",
                        state->client->idle_timeout,
                        _fj_message_phase_describe (_fj_message_get_phase (state->message)));
   else if (error->domain == G_TLS_ERROR)
@@ -1851,6 +1867,7 @@ read_cb (GObject      *object,
     {
       guint64 cap = (state->status >= 200 && state->status < 300) ? MAX_REPLY_SIZE : MAX_ERROR_BODY_SIZE;
 
+      /* read_next() read the bytes in place, past the end. */
       if (state->reply->len + (guint64) n > cap)
         {
           if (state->status >= 200 && state->status < 300)
@@ -1864,7 +1881,7 @@ read_cb (GObject      *object,
           reply_complete (task);
           return;
         }
-      g_byte_array_append (state->reply, state->buffer, n);
+      g_byte_array_set_size (state->reply, state->reply->len + n);
     }
 
   read_next (task);
@@ -1874,8 +1891,29 @@ static void
 read_next (GTask *task)
 {
   SendState *state = g_task_get_task_data (task);
+  guint8 *buffer;
+  gsize size;
 
-  g_input_stream_read_async (state->stream, state->buffer, sizeof state->buffer,
+  if (state->reply != NULL)
+    {
+      /* Straight into the reply's spare room: most bodies fit the first
+       * read, and nothing is copied. */
+      guint len = state->reply->len;
+
+      size = CLAMP (len, FIRST_READ_SIZE, READ_BUFFER_SIZE);
+      g_byte_array_set_size (state->reply, len + size);
+      g_byte_array_set_size (state->reply, len);
+      buffer = state->reply->data + len;
+    }
+  else
+    {
+      if (state->buffer == NULL)
+        state->buffer = g_malloc (READ_BUFFER_SIZE);
+      buffer = state->buffer;
+      size = READ_BUFFER_SIZE;
+    }
+
+  g_input_stream_read_async (state->stream, buffer, size,
                              G_PRIORITY_DEFAULT, state->attempt_cancellable,
                              read_cb, task);
 }
@@ -1967,6 +2005,16 @@ start_attempt (GTask *task)
   state->streaming = FALSE;
   _fj_message_begin_attempt (state->message, state->attempt);
   _fj_message_set_phase (state->message, FJ_MESSAGE_PHASE_RATE_LIMIT);
+
+  /* Most requests pass at once: no need for a round through the queue. */
+  if (_fj_rate_limiter_try_enter (state->client->limiter,
+                                  state->input_estimate, state->output_reserve,
+                                  &state->ticket))
+    {
+      state->has_ticket = TRUE;
+      send_now (task);
+      return;
+    }
 
   _fj_rate_limiter_enter_async (state->client->limiter,
                                 state->input_estimate, state->output_reserve,

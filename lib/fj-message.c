@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "fj-error-private.h"
-#include "fj-message-events-private.h"
+#include "fj-json-private.h"
 
 /**
  * FjMessage:
@@ -92,6 +92,7 @@ struct _FjMessage
   gboolean        text_stale;
 
   JsonParser     *parser;
+  GString        *scratch;      /* fast_json_parse() strings */
 
   gint64          deadline_us;
   guint           status_code;
@@ -129,63 +130,6 @@ G_DEFINE_FINAL_TYPE (FjMessage, fj_message, G_TYPE_OBJECT)
 
 #define NO_TEXT_TAIL G_MAXUINT
 
-gboolean
-_fj_json_check_depth (const char *data,
-                      gsize       length,
-                      guint       max_depth)
-{
-  guint depth = 0;
-  gsize i = 0;
-
-  g_return_val_if_fail (data != NULL || length == 0, FALSE);
-
-  /* Strings and comments as json-glib 1.6 reads them: "..." with
-   * backslash escapes, '...' without, and C comments. */
-  while (i < length)
-    {
-      switch (data[i++])
-        {
-        case '[':
-        case '{':
-          if (++depth > max_depth)
-            return FALSE;
-          break;
-
-        case ']':
-        case '}':
-          if (depth > 0)
-            depth--;
-          break;
-
-        case '"':
-          while (i < length && data[i] != '"')
-            i += data[i] == '\\' ? 2 : 1;
-          i++;
-          break;
-
-        case '\'':
-          while (i < length && data[i] != '\'')
-            i++;
-          i++;
-          break;
-
-        case '/':
-          if (i < length && data[i] == '*')
-            {
-              i++;
-              while (i + 1 < length && !(data[i] == '*' && data[i + 1] == '/'))
-                i++;
-              i += 2;
-            }
-          break;
-
-        default:
-          break;
-        }
-    }
-
-  return TRUE;
-}
 
 static JsonNode *
 deep_copy (JsonNode *node)
@@ -355,6 +299,20 @@ reset_reply (FjMessage *self)
   g_object_thaw_notify (G_OBJECT (self));
 }
 
+/* What reset_reply() would leave, but for the content array. */
+static gboolean
+reply_is_pristine (FjMessage *self)
+{
+  static const FjUsage zero;
+
+  return self->state == REPLY_NONE && self->blocks->len == 0 &&
+         self->id == NULL && self->model == NULL && self->stop_reason == NULL &&
+         self->stop_sequence == NULL && self->stop_details == NULL &&
+         self->reply_root == NULL && self->text->len == 0 &&
+         self->text_tail == NO_TEXT_TAIL && !self->text_stale &&
+         fj_usage_equal (&self->usage, &zero);
+}
+
 static Block *
 append_block (FjMessage  *self,
               JsonObject *object,
@@ -449,6 +407,11 @@ parse_json (FjMessage   *self,
   JsonNode *root;
 
   g_assert (FJ_IS_MESSAGE (self));
+
+  if (self->scratch == NULL)
+    self->scratch = g_string_sized_new (256);
+  if ((root = _fj_json_parse_fast (data, length, self->scratch)) != NULL)
+    return root;
 
   if (!_fj_json_check_depth (data, length, FJ_JSON_MAX_DEPTH))
     {
@@ -968,6 +931,8 @@ fj_message_finalize (GObject *object)
   g_clear_pointer (&self->reply_root, json_node_unref);
   g_string_free (self->text, TRUE);
   g_clear_object (&self->parser);
+  if (self->scratch != NULL)
+    g_string_free (self->scratch, TRUE);
 
   G_OBJECT_CLASS (fj_message_parent_class)->finalize (object);
 }
@@ -1862,7 +1827,10 @@ _fj_message_load_reply (FjMessage   *self,
 
   g_object_freeze_notify (G_OBJECT (self));
 
-  reset_reply (self);
+  /* The attempt began with a reset, and nothing arrived since, most
+   * often: then there is nothing to reset (the content is replaced). */
+  if (!reply_is_pristine (self))
+    reset_reply (self);
 
   set_string_prop (self, &self->id, get_string (body, "id"), PROP_ID);
   set_string_prop (self, &self->model, get_string (body, "model"), PROP_MODEL);

@@ -62,6 +62,14 @@ void           _fj_rate_limiter_add_demand    (FjRateLimiter       *self,
 guint          _fj_rate_limiter_get_width     (FjRateLimiter       *self);
 guint          _fj_rate_limiter_get_in_flight (FjRateLimiter       *self);
 
+/* Admits the request at once when nothing is queued and every limit
+ * allows it (TRUE, @ticket filled); else FALSE and the caller waits in the
+ * queue with _fj_rate_limiter_enter_async(). */
+gboolean       _fj_rate_limiter_try_enter     (FjRateLimiter       *self,
+                                               gint64               input_estimate,
+                                               gint64               output_reserve,
+                                               FjRateTicket        *ticket);
+
 /* Completes (on the caller's thread-default context) once the request may
  * be sent, or with G_IO_ERROR_CANCELLED. */
 void           _fj_rate_limiter_enter_async   (FjRateLimiter       *self,

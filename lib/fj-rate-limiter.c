@@ -366,6 +366,46 @@ waiter_cancelled_cb (GCancellable *cancellable,
   return G_SOURCE_REMOVE;
 }
 
+gboolean
+_fj_rate_limiter_try_enter (FjRateLimiter *self,
+                            gint64         input_estimate,
+                            gint64         output_reserve,
+                            FjRateTicket  *ticket)
+{
+  gint64 now = g_get_monotonic_time ();
+  gboolean admitted = FALSE;
+
+  input_estimate = MAX (input_estimate, 0);
+  output_reserve = MAX (output_reserve, 0);
+
+  g_mutex_lock (&self->lock);
+  if (g_queue_is_empty (&self->waiters) &&
+      self->paused_until <= now &&
+      (self->demand == 0 || self->in_flight < self->width))
+    {
+      bucket_refill (&self->requests, now);
+      bucket_refill (&self->input, now);
+      bucket_refill (&self->output, now);
+      if (bucket_wait (&self->requests, 1) == 0 &&
+          bucket_wait (&self->input, input_estimate) == 0 &&
+          bucket_wait (&self->output, output_reserve) == 0)
+        {
+          bucket_take (&self->requests, 1);
+          bucket_take (&self->input, input_estimate);
+          bucket_take (&self->output, output_reserve);
+          self->in_flight++;
+          self->last_input = input_estimate;
+          self->last_output = output_reserve;
+          ticket->input_reserved = input_estimate;
+          ticket->output_reserved = output_reserve;
+          admitted = TRUE;
+        }
+    }
+  g_mutex_unlock (&self->lock);
+
+  return admitted;
+}
+
 void
 _fj_rate_limiter_enter_async (FjRateLimiter       *self,
                               gint64               input_estimate,
@@ -394,17 +434,20 @@ _fj_rate_limiter_enter_async (FjRateLimiter       *self,
   waiter->output = MAX (output_reserve, 0);
   waiter->queued = TRUE;
 
-  if (cancellable != NULL)
+  g_mutex_lock (&self->lock);
+  g_queue_push_tail (&self->waiters, waiter);
+  dispatch_locked (self, admitted);
+
+  /* Only a waiter left in the queue can be cancelled: one admitted at
+   * once needs no source. Under the lock, so that no other thread admits
+   * and frees it meanwhile. */
+  if (waiter->queued && cancellable != NULL)
     {
       waiter->cancel_source = g_cancellable_source_new (cancellable);
       g_source_set_callback (waiter->cancel_source,
                              (GSourceFunc) (void (*)(void)) waiter_cancelled_cb, waiter, NULL);
       g_source_attach (waiter->cancel_source, g_task_get_context (task));
     }
-
-  g_mutex_lock (&self->lock);
-  g_queue_push_tail (&self->waiters, waiter);
-  dispatch_locked (self, admitted);
   g_mutex_unlock (&self->lock);
 
   complete_admitted (admitted);

@@ -7,6 +7,7 @@
 
 #include "config.h"
 
+#include "fj-json-private.h"
 #include "fj-simulator-reply-private.h"
 
 #include <string.h>
@@ -225,27 +226,35 @@ _fj_sim_request_parse (FjSimRequest  *request,
                        gsize          length,
                        char         **error_message)
 {
-  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) root_node = NULL;
   JsonObject *root;
   JsonNode *node;
 
   g_assert (request != NULL);
   g_assert (error_message != NULL && *error_message == NULL);
 
-  if (length == 0 || !json_parser_load_from_data (parser, data, length, &error) ||
-      json_parser_get_root (parser) == NULL)
+  root_node = length > 0 ? _fj_json_parse_fast (data, length, NULL) : NULL;
+  if (root_node == NULL)
     {
-      *error_message = g_strdup ("The request body is not valid JSON");
-      return FALSE;
+      g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+      g_autoptr(GError) error = NULL;
+
+      if (length == 0 || !_fj_json_check_depth (data, length, FJ_JSON_MAX_DEPTH) ||
+          !json_parser_load_from_data (parser, data, length, &error) ||
+          json_parser_get_root (parser) == NULL)
+        {
+          *error_message = g_strdup ("The request body is not valid JSON");
+          return FALSE;
+        }
+      root_node = json_node_ref (json_parser_get_root (parser));
     }
-  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  if (!JSON_NODE_HOLDS_OBJECT (root_node))
     {
       *error_message = g_strdup ("The request body must be a JSON object");
       return FALSE;
     }
 
-  root = json_node_get_object (json_parser_get_root (parser));
+  root = json_node_get_object (root_node);
 
   node = json_object_get_member (root, "model");
   if (node == NULL)
@@ -410,6 +419,8 @@ char *
 _fj_sim_extract_role (const char *system)
 {
   static const char * const articles[] = { "an", "a", "the" };
+  static const char * const uppers[] = { "You are an ", "You are a ", "You are the " };
+  static const char * const lowers[] = { "you are an ", "you are a ", "you are the " };
   const char *best = NULL;
   const char *best_start = NULL;
   const char *article = NULL;
@@ -418,10 +429,9 @@ _fj_sim_extract_role (const char *system)
 
   for (guint i = 0; i < G_N_ELEMENTS (articles); i++)
     {
-      g_autofree char *upper = g_strdup_printf ("You are %s ", articles[i]);
-      g_autofree char *lower = g_strdup_printf ("you are %s ", articles[i]);
+      const char *upper = uppers[i];
       const char *found = strstr (system, upper);
-      const char *found_lower = strstr (system, lower);
+      const char *found_lower = strstr (system, lowers[i]);
 
       if (found == NULL || (found_lower != NULL && found_lower < found))
         found = found_lower;
@@ -536,45 +546,71 @@ static const char * const words[] = {
   "products", "gained", "traction", "efficiency", "gains", "offset", "inflation",
 };
 
+/* A token: @word after a space unless it is the first, capitalised and
+ * followed by a full stop as asked. */
+static char *
+make_token (const char *word,
+            gsize       length,
+            gboolean    space,
+            gboolean    capital,
+            gboolean    stop)
+{
+  char *token = g_malloc (length + 3);
+  char *p = token;
+
+  if (space)
+    *p++ = ' ';
+  memcpy (p, word, length);
+  if (capital && length > 0)
+    *p = g_ascii_toupper (*p);
+  p += length;
+  if (stop)
+    *p++ = '.';
+  *p = '\0';
+
+  return token;
+}
+
 GPtrArray *
 _fj_sim_reply_tokens (guint64     hash,
                       const char *opening,
                       guint       n_tokens)
 {
-  g_autoptr(GPtrArray) tokens = g_ptr_array_new_with_free_func (g_free);
-  g_auto(GStrv) opening_words = g_strsplit (opening, " ", -1);
+  GPtrArray *tokens = g_ptr_array_new_full (MIN (n_tokens, 4096), g_free);
+  const char *p = opening;
   guint64 state = hash;
   guint sentence_left = 0;
   gboolean capital = FALSE;
 
-  for (guint i = 0; opening_words[i] != NULL && tokens->len < n_tokens; i++)
+  /* The words of @opening, split at single spaces like g_strsplit(). */
+  while (*p != '\0' && tokens->len < n_tokens)
     {
-      if (*opening_words[i] == '\0')
-        continue;
-      g_ptr_array_add (tokens, tokens->len == 0 ?
-                       g_strdup (opening_words[i]) :
-                       g_strconcat (" ", opening_words[i], NULL));
+      const char *end = strchr (p, ' ');
+
+      if (end == NULL)
+        end = p + strlen (p);
+      if (end > p)
+        g_ptr_array_add (tokens, make_token (p, end - p, tokens->len > 0, FALSE, FALSE));
+      p = *end != '\0' ? end + 1 : end;
     }
 
   sentence_left = 6 + _fj_sim_rng_next (&state) % 9;
   while (tokens->len < n_tokens)
     {
       const char *word = words[_fj_sim_rng_next (&state) % G_N_ELEMENTS (words)];
-      g_autofree char *cased = NULL;
       gboolean last_in_reply = tokens->len + 1 == n_tokens;
+      gboolean was_capital = capital;
 
-      cased = capital ? g_strdup_printf ("%c%s", g_ascii_toupper (word[0]), word + 1) : g_strdup (word);
       capital = FALSE;
-
       if (--sentence_left == 0 || last_in_reply)
         {
-          g_ptr_array_add (tokens, g_strconcat (tokens->len == 0 ? "" : " ", cased, ".", NULL));
+          g_ptr_array_add (tokens, make_token (word, strlen (word), tokens->len > 0, was_capital, TRUE));
           sentence_left = 6 + _fj_sim_rng_next (&state) % 9;
           capital = TRUE;
         }
       else
-        g_ptr_array_add (tokens, g_strconcat (tokens->len == 0 ? "" : " ", cased, NULL));
+        g_ptr_array_add (tokens, make_token (word, strlen (word), tokens->len > 0, was_capital, FALSE));
     }
 
-  return g_steal_pointer (&tokens);
+  return tokens;
 }

@@ -14,6 +14,8 @@
 #include <libsoup/soup.h>
 #ifdef __linux__
 # include <poll.h>
+# include <sys/epoll.h>
+# include <unistd.h>
 #endif
 
 #include "fj-simulator-reply-private.h"
@@ -143,10 +145,16 @@ typedef struct
   SoupServerMessage *msg;
   LogEntry          *entry;
   GList             *link;
-  GSource           *timer;
+  GSourceFunc        timer_func;        /* NULL = no timer */
+  gint64             timer_deadline;    /* monotonic µs */
+  guint64            timer_seq;
+  guint              timer_index;       /* in self->timers */
   GSource           *watch;
+  int                watch_fd;          /* >= 0 while in self->epoll_fd */
+  guint64            watch_id;
 
-  char              *request_id;
+  char              *request_id;        /* NULL until set or needed */
+  guint64            serial;
   guint              status;
   gboolean           paused;
   gboolean           complete;
@@ -156,6 +164,7 @@ typedef struct
   FjSimScenario     *scenario;
   FjSimRequest       parsed;
   char              *agent;
+  char              *role;
   guint              attempt;
   guint64            hash;
   double             latency;
@@ -208,6 +217,19 @@ struct _FjSimulator
   GQueue           requests;
   gboolean         stopping;
 
+  /* The requests' timers: one source and a binary heap ordered by deadline
+   * then scheduling order, rather than a GSource each. */
+  GSource         *timer_source;
+  GPtrArray       *timers;              /* Request */
+  guint64          timer_seq;
+
+  /* On Linux, the sockets of requests that wait are watched with epoll
+   * behind one source, rather than one GSource (and poll fd) each. */
+  int              epoll_fd;
+  GSource         *watch_source;
+  GHashTable      *watched;             /* watch id → Request */
+  guint64          watch_seq;
+
   /* Guards what follows: the statistics getters may run on another thread
    * than the server. */
   GMutex           lock;
@@ -229,7 +251,21 @@ struct _FjSimulator
   GHashTable      *agent_attempts;      /* agent → count */
   GHashTable      *attempt_counters;    /* agent + user text + n messages → count */
   GPtrArray       *log;                 /* LogEntry */
+
+  /* Pure functions of a request's text, cached off the hot path. */
+  GHashTable      *system_cache;        /* system prompt → SystemInfo */
+  char            *last_user_text;
+  char            *last_user_hash;      /* SHA-256 hex of last_user_text */
 };
+
+typedef struct
+{
+  char *short_hash;
+  char *role;                           /* nullable */
+} SystemInfo;
+
+/* Distinct system prompts cached at most; past it the cache starts over. */
+#define MAX_SYSTEM_CACHE 16384
 
 enum {
   PROP_0,
@@ -257,6 +293,7 @@ G_DEFINE_FINAL_TYPE (FjSimulator, fj_simulator, G_TYPE_OBJECT)
 
 static void request_finish (Request    *req,
                             const char *outcome);
+static void request_ensure_id (Request *req);
 
 /* Log entries */
 
@@ -292,67 +329,68 @@ log_entry_unref (gpointer data)
   g_atomic_rc_box_release_full (data, log_entry_clear);
 }
 
+/* Log entries become JSON only here, member by member: a JsonBuilder
+ * costs several times more with a log of thousands of entries. */
 static void
-add_nullable_string (JsonBuilder *builder,
-                     const char  *name,
-                     const char  *value)
+set_nullable_string (JsonObject *object,
+                     const char *name,
+                     const char *value)
 {
-  json_builder_set_member_name (builder, name);
   if (value != NULL)
-    json_builder_add_string_value (builder, value);
+    json_object_set_string_member (object, name, value);
   else
-    json_builder_add_null_value (builder);
+    json_object_set_null_member (object, name);
 }
 
 static void
-add_ms (JsonBuilder *builder,
-        const char  *name,
-        double       value)
+set_ms (JsonObject *object,
+        const char *name,
+        double      value)
 {
-  json_builder_set_member_name (builder, name);
   if (value >= 0)
-    json_builder_add_double_value (builder, round (value * 1000) / 1000);
+    json_object_set_double_member (object, name, round (value * 1000) / 1000);
   else
-    json_builder_add_null_value (builder);
+    json_object_set_null_member (object, name);
 }
 
 static void
-log_entry_build (LogEntry    *entry,
-                 JsonBuilder *builder)
+set_positive_int (JsonObject *object,
+                  const char *name,
+                  guint       value)
 {
-  json_builder_begin_object (builder);
-  add_nullable_string (builder, "id", entry->id);
-  add_nullable_string (builder, "agent", entry->agent);
-  json_builder_set_member_name (builder, "attempt");
-  if (entry->attempt > 0)
-    json_builder_add_int_value (builder, entry->attempt);
+  if (value > 0)
+    json_object_set_int_member (object, name, value);
   else
-    json_builder_add_null_value (builder);
-  add_ms (builder, "arrival_ms", entry->arrival_ms);
-  add_ms (builder, "first_byte_ms", entry->first_byte_ms);
-  add_ms (builder, "finish_ms", entry->finish_ms);
-  json_builder_set_member_name (builder, "status");
-  if (entry->status > 0)
-    json_builder_add_int_value (builder, entry->status);
-  else
-    json_builder_add_null_value (builder);
-  add_nullable_string (builder, "outcome", entry->outcome);
+    json_object_set_null_member (object, name);
+}
+
+static JsonObject *
+log_entry_to_object (LogEntry *entry)
+{
+  JsonObject *object = json_object_new ();
+
+  set_nullable_string (object, "id", entry->id);
+  set_nullable_string (object, "agent", entry->agent);
+  set_positive_int (object, "attempt", entry->attempt);
+  set_ms (object, "arrival_ms", entry->arrival_ms);
+  set_ms (object, "first_byte_ms", entry->first_byte_ms);
+  set_ms (object, "finish_ms", entry->finish_ms);
+  set_positive_int (object, "status", entry->status);
+  set_nullable_string (object, "outcome", entry->outcome);
   if (entry->fault != NULL)
-    add_nullable_string (builder, "fault", entry->fault);
-  json_builder_set_member_name (builder, "stream");
-  json_builder_add_boolean_value (builder, entry->stream);
-  add_nullable_string (builder, "auth", entry->auth);
-  add_nullable_string (builder, "version", entry->version);
-  add_nullable_string (builder, "model", entry->model);
-  json_builder_set_member_name (builder, "input_tokens");
-  json_builder_add_int_value (builder, entry->input_tokens);
-  json_builder_set_member_name (builder, "output_tokens");
-  json_builder_add_int_value (builder, entry->output_tokens);
+    json_object_set_string_member (object, "fault", entry->fault);
+  json_object_set_boolean_member (object, "stream", entry->stream);
+  set_nullable_string (object, "auth", entry->auth);
+  set_nullable_string (object, "version", entry->version);
+  set_nullable_string (object, "model", entry->model);
+  json_object_set_int_member (object, "input_tokens", entry->input_tokens);
+  json_object_set_int_member (object, "output_tokens", entry->output_tokens);
   if (entry->system != NULL)
-    add_nullable_string (builder, "system", entry->system);
+    json_object_set_string_member (object, "system", entry->system);
   if (entry->user != NULL)
-    add_nullable_string (builder, "user", entry->user);
-  json_builder_end_object (builder);
+    json_object_set_string_member (object, "user", entry->user);
+
+  return object;
 }
 
 static double
@@ -669,6 +707,7 @@ respond_error (Request    *req,
                const char *message,
                const char *outcome)
 {
+  request_ensure_id (req);
   respond_json (req, status, error_body (type, message, req->request_id));
   request_set_outcome (req, outcome);
 }
@@ -685,35 +724,58 @@ append_text (Request *req,
 
 /* The reply */
 
-static JsonNode *
-usage_node (Request *req,
-            guint    output_tokens)
+/* Appends @value as a JSON string escaped exactly as json-glib 1.6
+ * escapes it (0x1f stays raw, 0x7f does not), so that replies are byte for
+ * byte what json_to_string() gave, without building nodes per request. */
+static void
+append_json_string (GString    *out,
+                    const char *value)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
+  const char *run = value;
+  const char *p;
 
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "input_tokens");
-  json_builder_add_int_value (builder, req->input_tokens);
-  json_builder_set_member_name (builder, "cache_creation_input_tokens");
-  json_builder_add_int_value (builder, 0);
-  json_builder_set_member_name (builder, "cache_read_input_tokens");
-  json_builder_add_int_value (builder, 0);
-  json_builder_set_member_name (builder, "output_tokens");
-  json_builder_add_int_value (builder, output_tokens);
-  json_builder_end_object (builder);
+  g_string_append_c (out, '"');
+  for (p = value; *p != '\0'; p++)
+    {
+      guchar c = *p;
+      const char *escape;
 
-  return json_builder_get_root (builder);
+      switch (c)
+        {
+        case '"': escape = "\\\""; break;
+        case '\\': escape = "\\\\"; break;
+        case '\b': escape = "\\b"; break;
+        case '\f': escape = "\\f"; break;
+        case '\n': escape = "\\n"; break;
+        case '\r': escape = "\\r"; break;
+        case '\t': escape = "\\t"; break;
+        default:
+          if (c >= 0x1f && c != 0x7f)
+            continue;
+          escape = NULL;
+          break;
+        }
+
+      g_string_append_len (out, run, p - run);
+      if (escape != NULL)
+        g_string_append (out, escape);
+      else
+        g_string_append_printf (out, "\\u00%.2x", c);
+      run = p + 1;
+    }
+  g_string_append_len (out, run, p - run);
+  g_string_append_c (out, '"');
 }
 
-static char *
-joined_text (Request *req)
+static void
+append_usage (GString *out,
+              Request *req,
+              guint    output_tokens)
 {
-  GString *text = g_string_new (NULL);
-
-  for (guint i = 0; i < req->text_tokens->len; i++)
-    g_string_append (text, g_ptr_array_index (req->text_tokens, i));
-
-  return g_string_free (text, FALSE);
+  g_string_append_printf (out,
+                          "{\"input_tokens\":%" G_GINT64_FORMAT ",\"cache_creation_input_tokens\":0,"
+                          "\"cache_read_input_tokens\":0,\"output_tokens\":%u}",
+                          req->input_tokens, output_tokens);
 }
 
 static JsonNode *
@@ -729,62 +791,62 @@ tool_input_node (Request *req)
   return node;
 }
 
-static JsonNode *
-message_node (Request  *req,
-              gboolean  streaming)
+/* The message object, as the JSON reply or inside message_start. */
+static void
+append_message (GString  *out,
+                Request  *req,
+                gboolean  streaming)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
   g_autofree char *id = _fj_sim_make_id ("msg_", req->hash ^ G_GUINT64_CONSTANT (0x6d7367));
 
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "id");
-  json_builder_add_string_value (builder, id);
-  json_builder_set_member_name (builder, "type");
-  json_builder_add_string_value (builder, "message");
-  json_builder_set_member_name (builder, "role");
-  json_builder_add_string_value (builder, "assistant");
-  json_builder_set_member_name (builder, "model");
-  json_builder_add_string_value (builder, req->parsed.model);
-  json_builder_set_member_name (builder, "content");
-  json_builder_begin_array (builder);
+  g_string_append (out, "{\"id\":");
+  append_json_string (out, id);
+  g_string_append (out, ",\"type\":\"message\",\"role\":\"assistant\",\"model\":");
+  append_json_string (out, req->parsed.model);
+  g_string_append (out, ",\"content\":[");
   if (!streaming)
     {
-      g_autofree char *text = joined_text (req);
+      g_autoptr(GString) text = g_string_sized_new (256);
 
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "type");
-      json_builder_add_string_value (builder, "text");
-      json_builder_set_member_name (builder, "text");
-      json_builder_add_string_value (builder, text);
-      json_builder_end_object (builder);
+      for (guint i = 0; i < req->text_tokens->len; i++)
+        g_string_append (text, g_ptr_array_index (req->text_tokens, i));
+      g_string_append (out, "{\"type\":\"text\",\"text\":");
+      append_json_string (out, text->str);
+      g_string_append_c (out, '}');
 
       if (req->tool_id != NULL)
         {
-          json_builder_begin_object (builder);
-          json_builder_set_member_name (builder, "type");
-          json_builder_add_string_value (builder, "tool_use");
-          json_builder_set_member_name (builder, "id");
-          json_builder_add_string_value (builder, req->tool_id);
-          json_builder_set_member_name (builder, "name");
-          json_builder_add_string_value (builder, req->tool_name);
-          json_builder_set_member_name (builder, "input");
-          json_builder_add_value (builder, tool_input_node (req));
-          json_builder_end_object (builder);
+          g_autoptr(JsonNode) input = tool_input_node (req);
+          g_autofree char *input_json = json_to_string (input, FALSE);
+
+          g_string_append (out, ",{\"type\":\"tool_use\",\"id\":");
+          append_json_string (out, req->tool_id);
+          g_string_append (out, ",\"name\":");
+          append_json_string (out, req->tool_name);
+          g_string_append (out, ",\"input\":");
+          g_string_append (out, input_json);
+          g_string_append_c (out, '}');
         }
     }
-  json_builder_end_array (builder);
-  json_builder_set_member_name (builder, "stop_reason");
+  g_string_append (out, "],\"stop_reason\":");
   if (streaming)
-    json_builder_add_null_value (builder);
+    g_string_append (out, "null");
   else
-    json_builder_add_string_value (builder, req->stop_reason);
-  json_builder_set_member_name (builder, "stop_sequence");
-  json_builder_add_null_value (builder);
-  json_builder_set_member_name (builder, "usage");
-  json_builder_add_value (builder, usage_node (req, streaming ? MIN (1, req->output_tokens) : req->output_tokens));
-  json_builder_end_object (builder);
+    append_json_string (out, req->stop_reason);
+  g_string_append (out, ",\"stop_sequence\":null,\"usage\":");
+  append_usage (out, req, streaming ? MIN (1, req->output_tokens) : req->output_tokens);
+  g_string_append_c (out, '}');
+}
 
-  return json_builder_get_root (builder);
+static char *
+message_start_event (Request *req)
+{
+  GString *out = g_string_sized_new (512);
+
+  g_string_append (out, "event: message_start\ndata: {\"type\":\"message_start\",\"message\":");
+  append_message (out, req, TRUE);
+  g_string_append (out, "}\n\n");
+  return g_string_free (out, FALSE);
 }
 
 /* The words of @text as tokens, at most @max_tokens of them. */
@@ -826,7 +888,7 @@ static void
 build_reply (Request *req)
 {
   guint max_tokens = (guint) MIN (req->parsed.max_tokens, G_MAXUINT);
-  g_autofree char *role = _fj_sim_extract_role (req->parsed.system);
+  const char *role = req->role;
 
   if (req->refusal)
     {
@@ -892,36 +954,14 @@ add_unit (Request  *req,
   g_array_append_val (req->units, unit);
 }
 
+/* A data-less event such as content_block_stop or message_stop. */
 static char *
-sse (const char *event,
-     JsonNode   *data)
+simple_event (const char *type,
+              int         index)
 {
-  g_autofree char *json = node_to_string (data);
-
-  return g_strdup_printf ("event: %s\ndata: %s\n\n", event, json);
-}
-
-static char *
-sse_take (const char *event,
-          JsonNode   *data)
-{
-  g_autoptr(JsonNode) node = data;
-
-  return sse (event, node);
-}
-
-static JsonNode *
-event_node (const char *type,
-            int         index)
-{
-  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
-  JsonObject *object = json_object_new ();
-
-  json_object_set_string_member (object, "type", type);
   if (index >= 0)
-    json_object_set_int_member (object, "index", index);
-  json_node_take_object (node, object);
-  return node;
+    return g_strdup_printf ("event: %s\ndata: {\"type\":\"%s\",\"index\":%d}\n\n", type, type, index);
+  return g_strdup_printf ("event: %s\ndata: {\"type\":\"%s\"}\n\n", type, type);
 }
 
 static char *
@@ -930,13 +970,15 @@ delta_event (int         index,
              const char *field,
              const char *value)
 {
-  JsonNode *node = event_node ("content_block_delta", index);
-  JsonObject *delta = json_object_new ();
+  GString *out = g_string_sized_new (128 + strlen (value));
 
-  json_object_set_string_member (delta, "type", delta_type);
-  json_object_set_string_member (delta, field, value);
-  json_object_set_object_member (json_node_get_object (node), "delta", delta);
-  return sse_take ("content_block_delta", node);
+  g_string_append_printf (out,
+                          "event: content_block_delta\n"
+                          "data: {\"type\":\"content_block_delta\",\"index\":%d,\"delta\":{\"type\":\"%s\",\"%s\":",
+                          index, delta_type, field);
+  append_json_string (out, value);
+  g_string_append (out, "}}\n\n");
+  return g_string_free (out, FALSE);
 }
 
 static char *
@@ -954,9 +996,7 @@ error_event_text (const FjSimFailure *failure)
 static void
 build_stream (Request *req)
 {
-  JsonNode *node;
-  JsonObject *object;
-  JsonObject *block;
+  GString *delta;
   guint fault_at = G_MAXUINT;
   guint paced = 0;
   FjSimFault fault = req->failure ? req->failure->fault : FJ_SIM_FAULT_NONE;
@@ -965,9 +1005,7 @@ build_stream (Request *req)
   req->units = g_array_new (FALSE, TRUE, sizeof (Unit));
   g_array_set_clear_func (req->units, unit_clear);
 
-  node = event_node ("message_start", -1);
-  json_object_set_member (json_node_get_object (node), "message", message_node (req, TRUE));
-  add_unit (req, sse_take ("message_start", node), 0);
+  add_unit (req, message_start_event (req), 0);
 
   if (fault == FJ_SIM_FAULT_DROP || fault == FJ_SIM_FAULT_ERROR_EVENT ||
       fault == FJ_SIM_FAULT_MALFORMED_JSON)
@@ -979,12 +1017,9 @@ build_stream (Request *req)
       goto fault; \
   } G_STMT_END
 
-  node = event_node ("content_block_start", 0);
-  block = json_object_new ();
-  json_object_set_string_member (block, "type", "text");
-  json_object_set_string_member (block, "text", "");
-  json_object_set_object_member (json_node_get_object (node), "content_block", block);
-  add_unit (req, sse_take ("content_block_start", node), 0);
+  add_unit (req, g_strdup ("event: content_block_start\n"
+                            "data: {\"type\":\"content_block_start\",\"index\":0,"
+                            "\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n"), 0);
   add_unit (req, g_strdup ("event: ping\ndata: {\"type\": \"ping\"}\n\n"), 0);
 
   for (guint i = 0; i < req->text_tokens->len; i++)
@@ -994,18 +1029,19 @@ build_stream (Request *req)
       paced++;
     }
   CHECK_FAULT ();
-  add_unit (req, sse_take ("content_block_stop", event_node ("content_block_stop", 0)), 0);
+  add_unit (req, simple_event ("content_block_stop", 0), 0);
 
   if (req->tool_id != NULL)
     {
-      node = event_node ("content_block_start", 1);
-      block = json_object_new ();
-      json_object_set_string_member (block, "type", "tool_use");
-      json_object_set_string_member (block, "id", req->tool_id);
-      json_object_set_string_member (block, "name", req->tool_name);
-      json_object_set_object_member (block, "input", json_object_new ());
-      json_object_set_object_member (json_node_get_object (node), "content_block", block);
-      add_unit (req, sse_take ("content_block_start", node), 0);
+      GString *start = g_string_new ("event: content_block_start\n"
+                                     "data: {\"type\":\"content_block_start\",\"index\":1,"
+                                     "\"content_block\":{\"type\":\"tool_use\",\"id\":");
+
+      append_json_string (start, req->tool_id);
+      g_string_append (start, ",\"name\":");
+      append_json_string (start, req->tool_name);
+      g_string_append (start, ",\"input\":{}}}\n\n");
+      add_unit (req, g_string_free (start, FALSE), 0);
 
       for (guint i = 0; i < req->tool_pieces->len; i++)
         {
@@ -1015,17 +1051,16 @@ build_stream (Request *req)
           paced++;
         }
       CHECK_FAULT ();
-      add_unit (req, sse_take ("content_block_stop", event_node ("content_block_stop", 1)), 0);
+      add_unit (req, simple_event ("content_block_stop", 1), 0);
     }
 
-  node = event_node ("message_delta", -1);
-  object = json_object_new ();
-  json_object_set_string_member (object, "stop_reason", req->stop_reason);
-  json_object_set_null_member (object, "stop_sequence");
-  json_object_set_object_member (json_node_get_object (node), "delta", object);
-  json_object_set_member (json_node_get_object (node), "usage", usage_node (req, req->output_tokens));
-  add_unit (req, sse_take ("message_delta", node), 0);
-  add_unit (req, sse_take ("message_stop", event_node ("message_stop", -1)), 0);
+  delta = g_string_new ("event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":");
+  append_json_string (delta, req->stop_reason);
+  g_string_append (delta, ",\"stop_sequence\":null},\"usage\":");
+  append_usage (delta, req, req->output_tokens);
+  g_string_append (delta, "}\n\n");
+  add_unit (req, g_string_free (delta, FALSE), 0);
+  add_unit (req, simple_event ("message_stop", -1), 0);
   return;
 
 #undef CHECK_FAULT
@@ -1041,7 +1076,7 @@ fault:
         if (paced < req->text_tokens->len)
           unit.text = delta_event (0, "text_delta", "text", g_ptr_array_index (req->text_tokens, paced));
         else
-          unit.text = sse_take ("content_block_stop", event_node ("content_block_stop", 0));
+          unit.text = simple_event ("content_block_stop", 0);
         g_array_append_val (req->units, unit);
         request_set_outcome (req, "drop");
       }
@@ -1069,14 +1104,95 @@ fault:
 
 /* Timers and watches, all on the simulator's context */
 
+static gboolean
+timer_before (const Request *a,
+              const Request *b)
+{
+  if (a->timer_deadline != b->timer_deadline)
+    return a->timer_deadline < b->timer_deadline;
+  return a->timer_seq < b->timer_seq;
+}
+
+static void
+timers_set (GPtrArray *timers,
+            guint      index,
+            Request   *req)
+{
+  timers->pdata[index] = req;
+  req->timer_index = index;
+}
+
+static void
+timers_sift_up (GPtrArray *timers,
+                guint      index)
+{
+  Request *req = timers->pdata[index];
+
+  while (index > 0)
+    {
+      guint parent = (index - 1) / 2;
+
+      if (!timer_before (req, timers->pdata[parent]))
+        break;
+      timers_set (timers, index, timers->pdata[parent]);
+      index = parent;
+    }
+  timers_set (timers, index, req);
+}
+
+static void
+timers_sift_down (GPtrArray *timers,
+                  guint      index)
+{
+  Request *req = timers->pdata[index];
+
+  for (;;)
+    {
+      guint child = 2 * index + 1;
+
+      if (child >= timers->len)
+        break;
+      if (child + 1 < timers->len && timer_before (timers->pdata[child + 1], timers->pdata[child]))
+        child++;
+      if (!timer_before (timers->pdata[child], req))
+        break;
+      timers_set (timers, index, timers->pdata[child]);
+      index = child;
+    }
+  timers_set (timers, index, req);
+}
+
+static void
+timers_update_source (FjSimulator *self)
+{
+  gint64 ready = -1;
+
+  if (self->timers->len > 0)
+    ready = ((Request *) self->timers->pdata[0])->timer_deadline;
+  if (g_source_get_ready_time (self->timer_source) != ready)
+    g_source_set_ready_time (self->timer_source, ready);
+}
+
 static void
 request_clear_timer (Request *req)
 {
-  if (req->timer != NULL)
+  GPtrArray *timers = req->self->timers;
+  guint index = req->timer_index;
+  Request *last;
+
+  if (req->timer_func == NULL)
+    return;
+
+  req->timer_func = NULL;
+  last = g_ptr_array_steal_index (timers, timers->len - 1);
+  if (last != req)
     {
-      g_source_destroy (req->timer);
-      g_clear_pointer (&req->timer, g_source_unref);
+      timers_set (timers, index, last);
+      timers_sift_down (timers, index);
+      timers_sift_up (timers, last->timer_index);
     }
+  if (index == 0)
+    timers_update_source (req->self);
 }
 
 static void
@@ -1084,18 +1200,76 @@ request_schedule (Request     *req,
                   double       seconds,
                   GSourceFunc  func)
 {
+  FjSimulator *self = req->self;
+  /* Whole milliseconds, as g_timeout_source_new() counts them. */
+  guint ms = (guint) MIN (ceil (MAX (0, seconds) * 1000), G_MAXUINT);
+
   request_clear_timer (req);
-  req->timer = g_timeout_source_new ((guint) MIN (ceil (MAX (0, seconds) * 1000), G_MAXUINT));
-  g_source_set_callback (req->timer, func, req, NULL);
-  g_source_attach (req->timer, req->self->context);
+  req->timer_func = func;
+  req->timer_deadline = g_get_monotonic_time () + (gint64) ms * 1000;
+  req->timer_seq = ++self->timer_seq;
+  g_ptr_array_add (self->timers, req);
+  timers_sift_up (self->timers, self->timers->len - 1);
+  if (req->timer_index == 0)
+    timers_update_source (self);
 }
 
-/* Timer callbacks call this first: their source is gone once they return
- * G_SOURCE_REMOVE, whether or not they schedule another. */
-static void
-request_timer_fired (Request *req)
+/* Fires the timers that are due, in order; those their callbacks schedule
+ * wait for the next dispatch. */
+typedef struct
 {
-  g_clear_pointer (&req->timer, g_source_unref);
+  GSource      source;
+  FjSimulator *self;
+} TimerSource;
+
+static gboolean
+timers_dispatch (GSource     *source,
+                 GSourceFunc  callback,
+                 gpointer     user_data)
+{
+  FjSimulator *self = ((TimerSource *) source)->self;
+  gint64 now = g_get_monotonic_time ();
+  guint64 last_seq = self->timer_seq;
+
+  while (self->timers->len > 0)
+    {
+      Request *req = self->timers->pdata[0];
+      GSourceFunc func = req->timer_func;
+
+      if (req->timer_deadline > now || req->timer_seq > last_seq)
+        break;
+      request_clear_timer (req);
+      func (req);
+    }
+
+  timers_update_source (self);
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs timer_source_funcs = { NULL, NULL, timers_dispatch, NULL, NULL, NULL };
+
+static void
+request_unwatch (Request *req)
+{
+#ifdef __linux__
+  if (req->watch_fd >= 0)
+    {
+      FjSimulator *self = req->self;
+      GSocket *socket = soup_server_message_get_socket (req->msg);
+
+      /* A closed socket left the epoll set by itself, and its number may
+       * be another's by now. */
+      if (socket != NULL && !g_socket_is_closed (socket) && g_socket_get_fd (socket) == req->watch_fd)
+        epoll_ctl (self->epoll_fd, EPOLL_CTL_DEL, req->watch_fd, NULL);
+      g_hash_table_remove (self->watched, &req->watch_id);
+      req->watch_fd = -1;
+    }
+#endif
+  if (req->watch != NULL)
+    {
+      g_source_destroy (req->watch);
+      g_clear_pointer (&req->watch, g_source_unref);
+    }
 }
 
 /* Closes the request's connection under libsoup's feet, after writing
@@ -1110,6 +1284,7 @@ request_close_connection (Request    *req,
   g_autoptr(GIOStream) stream = NULL;
 
   g_signal_handlers_disconnect_by_data (req->msg, req);
+  request_unwatch (req);
 
   if (socket != NULL)
     {
@@ -1129,7 +1304,6 @@ drop_cb (gpointer user_data)
   Request *req = user_data;
   g_autofree char *partial = NULL;
 
-  request_timer_fired (req);
 
   /* libsoup 3.2 reads a connection closed between two chunks as the end of
    * the body, without an error: break off inside a chunk instead. (Over
@@ -1200,7 +1374,6 @@ stream_tick_cb (gpointer user_data)
   Request *req = user_data;
   gint64 next;
 
-  request_timer_fired (req);
   stream_append_units (req, req->per_tick);
   req->ticks++;
 
@@ -1254,7 +1427,6 @@ trickle_cb (gpointer user_data)
 {
   Request *req = user_data;
 
-  request_timer_fired (req);
   if (req->parsed.stream)
     append_text (req, g_strdup ("event: ping\ndata: {\"type\": \"ping\"}\n\n"));
   else
@@ -1271,11 +1443,8 @@ start_trickle (Request *req)
 
   if (req->parsed.stream)
     {
-      g_autoptr(JsonNode) node = event_node ("message_start", -1);
-
       start_stream_headers (req);
-      json_object_set_member (json_node_get_object (node), "message", message_node (req, TRUE));
-      append_text (req, sse ("message_start", node));
+      append_text (req, message_start_event (req));
     }
   else
     {
@@ -1294,9 +1463,12 @@ start_trickle (Request *req)
 static void
 send_json_reply (Request *req)
 {
-  g_autoptr(JsonNode) node = message_node (req, FALSE);
-  char *body = node_to_string (node);
+  GString *reply = g_string_sized_new (512 + 16 * req->text_tokens->len);
+  char *body;
   FjSimFault fault = req->failure ? req->failure->fault : FJ_SIM_FAULT_NONE;
+
+  append_message (reply, req, FALSE);
+  body = g_string_free (reply, FALSE);
 
   if (fault == FJ_SIM_FAULT_DROP)
     {
@@ -1330,7 +1502,6 @@ paced_json_cb (gpointer user_data)
 {
   Request *req = user_data;
 
-  request_timer_fired (req);
   send_json_reply (req);
   return G_SOURCE_REMOVE;
 }
@@ -1370,7 +1541,6 @@ latency_cb (gpointer user_data)
   Request *req = user_data;
   FjSimFault fault = req->failure ? req->failure->fault : FJ_SIM_FAULT_NONE;
 
-  request_timer_fired (req);
 
   if (req->failure != NULL && req->failure->status > 0)
     {
@@ -1429,6 +1599,20 @@ count_disconnect (Request *req)
   g_mutex_unlock (&req->self->lock);
 }
 
+/* The client closed its connection while the request waited. */
+static void
+request_watch_fired (Request *req)
+{
+  /* Everything is with libsoup already: let it finish the response. */
+  if (req->complete)
+    return;
+
+  g_debug ("simulator: %s: the client closed its connection", req->request_id);
+  count_disconnect (req);
+  request_close_connection (req, NULL);
+  request_finish (req, "client-closed");
+}
+
 static gboolean
 watch_cb (GSocket      *socket,
           GIOCondition  condition,
@@ -1458,17 +1642,43 @@ watch_cb (GSocket      *socket,
 #endif
 
   g_clear_pointer (&req->watch, g_source_unref);
-
-  /* Everything is with libsoup already: let it finish the response. */
-  if (req->complete)
-    return G_SOURCE_REMOVE;
-
-  g_debug ("simulator: %s: the client closed its connection", req->request_id);
-  count_disconnect (req);
-  request_close_connection (req, NULL);
-  request_finish (req, "client-closed");
+  request_watch_fired (req);
   return G_SOURCE_REMOVE;
 }
+
+#ifdef __linux__
+typedef struct
+{
+  GSource      source;
+  FjSimulator *self;
+} WatchSource;
+
+static gboolean
+watches_dispatch (GSource     *source,
+                  GSourceFunc  callback,
+                  gpointer     user_data)
+{
+  FjSimulator *self = ((WatchSource *) source)->self;
+  struct epoll_event events[64];
+  int n = epoll_wait (self->epoll_fd, events, G_N_ELEMENTS (events), 0);
+
+  for (int i = 0; i < n; i++)
+    {
+      /* Looked up by id: an earlier event may have ended this request. */
+      Request *req = g_hash_table_lookup (self->watched, &events[i].data.u64);
+
+      if (req != NULL)
+        {
+          request_unwatch (req);
+          request_watch_fired (req);
+        }
+    }
+
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs watch_source_funcs = { NULL, NULL, watches_dispatch, NULL, NULL, NULL };
+#endif
 
 static void
 request_watch (Request *req)
@@ -1478,6 +1688,24 @@ request_watch (Request *req)
 
   if (socket == NULL)
     return;
+
+#ifdef __linux__
+  if (req->self->epoll_fd >= 0)
+    {
+      FjSimulator *self = req->self;
+      struct epoll_event event = { 0 };
+      int fd = g_socket_get_fd (socket);
+
+      event.events = EPOLLRDHUP | EPOLLHUP | EPOLLERR;
+      event.data.u64 = req->watch_id = ++self->watch_seq;
+      if (epoll_ctl (self->epoll_fd, EPOLL_CTL_ADD, fd, &event) == 0)
+        {
+          req->watch_fd = fd;
+          g_hash_table_insert (self->watched, &req->watch_id, req);
+          return;
+        }
+    }
+#endif
 
 #ifdef __linux__
   condition |= POLLRDHUP;
@@ -1541,17 +1769,14 @@ static void
 request_free (Request *req)
 {
   request_clear_timer (req);
-  if (req->watch != NULL)
-    {
-      g_source_destroy (req->watch);
-      g_clear_pointer (&req->watch, g_source_unref);
-    }
+  request_unwatch (req);
   g_clear_object (&req->msg);
   g_clear_pointer (&req->entry, log_entry_unref);
   g_clear_pointer (&req->scenario, _fj_sim_scenario_unref);
   _fj_sim_request_clear (&req->parsed);
   g_free (req->request_id);
   g_free (req->agent);
+  g_free (req->role);
   g_clear_pointer (&req->text_tokens, g_ptr_array_unref);
   g_clear_pointer (&req->tool_pieces, g_ptr_array_unref);
   g_free (req->tool_id);
@@ -1572,11 +1797,7 @@ request_finish (Request    *req,
   req->finished = TRUE;
 
   request_clear_timer (req);
-  if (req->watch != NULL)
-    {
-      g_source_destroy (req->watch);
-      g_clear_pointer (&req->watch, g_source_unref);
-    }
+  request_unwatch (req);
   g_signal_handlers_disconnect_by_data (req->msg, req);
 
   g_mutex_lock (&self->lock);
@@ -1636,6 +1857,7 @@ request_new (FjSimulator       *self,
 
   req->self = self;
   req->msg = g_object_ref (msg);
+  req->watch_fd = -1;
   req->entry = log_entry_new ();
   g_queue_push_tail (&self->requests, req);
   req->link = self->requests.tail;
@@ -1656,17 +1878,29 @@ request_new (FjSimulator       *self,
   self->max_in_flight = MAX (self->max_in_flight, self->n_in_flight);
   req->entry->arrival_ms = elapsed_ms (self);
   g_ptr_array_add (self->log, g_atomic_rc_box_acquire (req->entry));
-  /* Until the request names its agent, its id comes from its position. */
-  {
-    g_autofree char *serial = g_strdup_printf ("%" G_GUINT64_FORMAT, ++self->serial);
-
-    req->request_id = _fj_sim_make_id ("req_", _fj_sim_hash (self->seed, "request", serial, NULL));
-  }
-  req->entry->id = g_strdup (req->request_id);
+  /* Until the request names its agent, its id comes from its position;
+   * request_ensure_id() computes it only for requests that never do. */
+  req->serial = ++self->serial;
   g_mutex_unlock (&self->lock);
 
-  set_request_id (msg, req->request_id);
   return req;
+}
+
+static void
+request_ensure_id (Request *req)
+{
+  FjSimulator *self = req->self;
+  char serial[32];
+
+  if (req->request_id != NULL)
+    return;
+
+  g_snprintf (serial, sizeof serial, "%" G_GUINT64_FORMAT, req->serial);
+  g_mutex_lock (&self->lock);
+  req->request_id = _fj_sim_make_id ("req_", _fj_sim_hash (self->seed, "request", serial, NULL));
+  req->entry->id = g_strdup (req->request_id);
+  g_mutex_unlock (&self->lock);
+  set_request_id (req->msg, req->request_id);
 }
 
 static const char *
@@ -1697,6 +1931,35 @@ check_credentials (FjSimulator        *self,
   return NULL;
 }
 
+static void
+system_info_free (gpointer data)
+{
+  SystemInfo *info = data;
+
+  g_free (info->short_hash);
+  g_free (info->role);
+  g_free (info);
+}
+
+/* Called with the lock held. */
+static const SystemInfo *
+system_info_lookup (FjSimulator *self,
+                    const char  *system)
+{
+  SystemInfo *info = g_hash_table_lookup (self->system_cache, system);
+
+  if (info != NULL)
+    return info;
+
+  if (g_hash_table_size (self->system_cache) >= MAX_SYSTEM_CACHE)
+    g_hash_table_remove_all (self->system_cache);
+  info = g_new0 (SystemInfo, 1);
+  info->short_hash = _fj_sim_short_hash (system);
+  info->role = _fj_sim_extract_role (system);
+  g_hash_table_insert (self->system_cache, g_strdup (system), info);
+  return info;
+}
+
 /* Resolves what this request gets, counts its attempt and reserves its
  * rate-limit budget. Returns the seconds to wait when rate-limited. */
 static guint
@@ -1705,10 +1968,11 @@ request_plan (Request *req,
 {
   FjSimulator *self = req->self;
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (req->msg);
-  g_autofree char *user_hash = g_compute_checksum_for_string (G_CHECKSUM_SHA256, req->parsed.last_user_text, -1);
-  g_autofree char *n_messages = g_strdup_printf ("%u", req->parsed.n_messages);
+  const char *user_hash;
+  const SystemInfo *info;
+  char n_messages[16];
+  char attempt[16];
   g_autofree char *counter_key = NULL;
-  g_autofree char *attempt = NULL;
   const FjSimSettings *defaults;
   const FjSimSettings *settings = NULL;
   const GPtrArray *failures;
@@ -1718,7 +1982,21 @@ request_plan (Request *req,
   guint wait = 0;
   guint count;
 
+  g_snprintf (n_messages, sizeof n_messages, "%u", req->parsed.n_messages);
+
   g_mutex_lock (&self->lock);
+
+  /* Agents of a fan-out share their question: hash it once. */
+  if (g_strcmp0 (self->last_user_text, req->parsed.last_user_text) != 0)
+    {
+      g_free (self->last_user_text);
+      g_free (self->last_user_hash);
+      self->last_user_text = g_strdup (req->parsed.last_user_text);
+      self->last_user_hash = g_compute_checksum_for_string (G_CHECKSUM_SHA256, req->parsed.last_user_text, -1);
+    }
+  user_hash = self->last_user_hash;
+  info = system_info_lookup (self, req->parsed.system);
+  req->role = g_strdup (info->role);
 
   req->scenario = _fj_sim_scenario_ref (self->scenario);
   defaults = &req->scenario->defaults;
@@ -1729,13 +2007,13 @@ request_plan (Request *req,
       req->agent = g_strdup (override->name);
     }
   else
-    req->agent = _fj_sim_short_hash (req->parsed.system);
+    req->agent = g_strdup (info->short_hash);
 
   counter_key = g_strdup_printf ("%s\x1f%s\x1f%s", req->agent, user_hash, n_messages);
   count = GPOINTER_TO_UINT (g_hash_table_lookup (self->attempt_counters, counter_key)) + 1;
   g_hash_table_insert (self->attempt_counters, g_steal_pointer (&counter_key), GUINT_TO_POINTER (count));
   req->attempt = count;
-  attempt = g_strdup_printf ("%u", count);
+  g_snprintf (attempt, sizeof attempt, "%u", count);
 
   g_hash_table_insert (self->agent_attempts, g_strdup (req->agent),
                        GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (self->agent_attempts, req->agent)) + 1));
@@ -1843,6 +2121,7 @@ handle_messages (FjSimulator *self,
 
   if (g_strcmp0 (soup_server_message_get_method (msg), SOUP_METHOD_POST) != 0)
     {
+      request_ensure_id (req);
       soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow", "POST");
       respond_error (req, SOUP_STATUS_METHOD_NOT_ALLOWED, "invalid_request_error",
                      "Method not allowed: use POST", "method-not-allowed");
@@ -2002,6 +2281,11 @@ fj_simulator_finalize (GObject *object)
   g_clear_pointer (&self->status_counts, g_hash_table_unref);
   g_clear_pointer (&self->agent_attempts, g_hash_table_unref);
   g_clear_pointer (&self->attempt_counters, g_hash_table_unref);
+  g_clear_pointer (&self->system_cache, g_hash_table_unref);
+  g_clear_pointer (&self->timers, g_ptr_array_unref);
+  g_clear_pointer (&self->watched, g_hash_table_unref);
+  g_clear_pointer (&self->last_user_text, g_free);
+  g_clear_pointer (&self->last_user_hash, g_free);
   g_clear_pointer (&self->log, g_ptr_array_unref);
   g_mutex_clear (&self->lock);
 
@@ -2349,6 +2633,10 @@ fj_simulator_init (FjSimulator *self)
   self->status_counts = g_hash_table_new (NULL, NULL);
   self->agent_attempts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->attempt_counters = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->system_cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, system_info_free);
+  self->timers = g_ptr_array_new ();
+  self->watched = g_hash_table_new (g_int64_hash, g_int64_equal);
+  self->epoll_fd = -1;
   self->log = g_ptr_array_new_with_free_func (log_entry_unref);
   buckets_init (self);
 }
@@ -2540,6 +2828,21 @@ fj_simulator_start (FjSimulator  *self,
   self->listener = g_steal_pointer (&socket);
   self->tls = self->tls_certificate != NULL;
   self->context = g_main_context_ref_thread_default ();
+  self->timer_source = g_source_new (&timer_source_funcs, sizeof (TimerSource));
+  ((TimerSource *) self->timer_source)->self = self;
+  g_source_set_static_name (self->timer_source, "[forkjoin] simulator timers");
+  g_source_attach (self->timer_source, self->context);
+#ifdef __linux__
+  self->epoll_fd = epoll_create1 (EPOLL_CLOEXEC);
+  if (self->epoll_fd >= 0)
+    {
+      self->watch_source = g_source_new (&watch_source_funcs, sizeof (WatchSource));
+      ((WatchSource *) self->watch_source)->self = self;
+      g_source_set_static_name (self->watch_source, "[forkjoin] simulator watches");
+      g_source_add_unix_fd (self->watch_source, self->epoll_fd, G_IO_IN);
+      g_source_attach (self->watch_source, self->context);
+    }
+#endif
   self->started_at = g_get_monotonic_time ();
   self->stopping = FALSE;
 
@@ -2578,6 +2881,20 @@ fj_simulator_stop (FjSimulator *self)
   while ((req = g_queue_peek_head (&self->requests)) != NULL)
     request_finish (req, "server-stopped");
 
+  g_source_destroy (self->timer_source);
+  g_clear_pointer (&self->timer_source, g_source_unref);
+#ifdef __linux__
+  if (self->watch_source != NULL)
+    {
+      g_source_destroy (self->watch_source);
+      g_clear_pointer (&self->watch_source, g_source_unref);
+    }
+  if (self->epoll_fd >= 0)
+    {
+      close (self->epoll_fd);
+      self->epoll_fd = -1;
+    }
+#endif
   soup_server_disconnect (self->server);
   g_clear_object (&self->server);
   if (self->listener != NULL)
@@ -3218,6 +3535,8 @@ fj_simulator_get_stats (FjSimulator *self)
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(GPtrArray) statuses = g_ptr_array_new ();
   g_autoptr(GList) agents = NULL;
+  JsonNode *root;
+  JsonArray *log;
   GHashTableIter iter;
   gpointer key;
 
@@ -3266,16 +3585,17 @@ fj_simulator_get_stats (FjSimulator *self)
     }
   json_builder_end_object (builder);
 
-  json_builder_set_member_name (builder, "log");
-  json_builder_begin_array (builder);
-  for (guint i = 0; i < self->log->len; i++)
-    log_entry_build (g_ptr_array_index (self->log, i), builder);
-  json_builder_end_array (builder);
   json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+
+  log = json_array_sized_new (self->log->len);
+  for (guint i = 0; i < self->log->len; i++)
+    json_array_add_object_element (log, log_entry_to_object (g_ptr_array_index (self->log, i)));
+  json_object_set_array_member (json_node_get_object (root), "log", log);
 
   g_mutex_unlock (&self->lock);
 
-  return json_builder_get_root (builder);
+  return root;
 }
 
 /**

@@ -11,7 +11,7 @@
 
 #include "fj-test-utils.h"
 #include "fj-message-private.h"
-#include "fj-message-events-private.h"
+#include "fj-json-private.h"
 #include "fj-sse-parser-private.h"
 
 /* What a message saw while it was fed: the text deltas in order, and how

@@ -1,0 +1,351 @@
+/* fj-json.c — JSON helpers shared by the client and the simulator
+ *
+ * Copyright 2026 The forkjoin authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include "fj-json-private.h"
+
+gboolean
+_fj_json_check_depth (const char *data,
+                      gsize       length,
+                      guint       max_depth)
+{
+  guint depth = 0;
+  gsize i = 0;
+
+  g_return_val_if_fail (data != NULL || length == 0, FALSE);
+
+  /* Strings and comments as json-glib 1.6 reads them: "..." with
+   * backslash escapes, '...' without, and C comments. */
+  while (i < length)
+    {
+      switch (data[i++])
+        {
+        case '[':
+        case '{':
+          if (++depth > max_depth)
+            return FALSE;
+          break;
+
+        case ']':
+        case '}':
+          if (depth > 0)
+            depth--;
+          break;
+
+        case '"':
+          while (i < length && data[i] != '"')
+            i += data[i] == '\\' ? 2 : 1;
+          i++;
+          break;
+
+        case '\'':
+          while (i < length && data[i] != '\'')
+            i++;
+          i++;
+          break;
+
+        case '/':
+          if (i < length && data[i] == '*')
+            {
+              i++;
+              while (i + 1 < length && !(data[i] == '*' && data[i + 1] == '/'))
+                i++;
+              i += 2;
+            }
+          break;
+
+        default:
+          break;
+        }
+    }
+
+  return TRUE;
+}
+
+/* A fast path for the strict JSON that the API sends: objects, arrays,
+ * strings with the simple escapes, integers, true, false and null, with
+ * no duplicate names. It builds the same tree as JsonParser (parents
+ * included) at a fraction of the cost, and gives up (returns NULL) on
+ * anything else, which then goes to JsonParser: floats, \u escapes,
+ * comments, other documents after the first, invalid text... */
+typedef struct
+{
+  const char *p;
+  const char *end;
+  guint depth;
+  GString *scratch;
+} FastJson;
+
+static JsonNode *fast_json_value (FastJson *j,
+                                  JsonNode *parent);
+
+static inline void
+fast_json_skip_space (FastJson *j)
+{
+  while (j->p < j->end &&
+         (*j->p == ' ' || *j->p == '\n' || *j->p == '\r' || *j->p == '\t'))
+    j->p++;
+}
+
+/* Reads the string at j->p (a '"') into j->scratch. */
+static gboolean
+fast_json_string (FastJson *j)
+{
+  const char *start = ++j->p;
+
+  g_string_truncate (j->scratch, 0);
+  while (j->p < j->end)
+    {
+      guchar c = *j->p;
+
+      if (c == '"')
+        {
+          g_string_append_len (j->scratch, start, j->p - start);
+          j->p++;
+          return TRUE;
+        }
+      if (c < 0x20)
+        return FALSE;
+      if (c == '\\')
+        {
+          char unescaped;
+
+          g_string_append_len (j->scratch, start, j->p - start);
+          if (++j->p >= j->end)
+            return FALSE;
+          switch (*j->p)
+            {
+            case '"': unescaped = '"'; break;
+            case '\\': unescaped = '\\'; break;
+            case '/': unescaped = '/'; break;
+            case 'b': unescaped = '\b'; break;
+            case 'f': unescaped = '\f'; break;
+            case 'n': unescaped = '\n'; break;
+            case 'r': unescaped = '\r'; break;
+            case 't': unescaped = '\t'; break;
+            default: return FALSE;
+            }
+          g_string_append_c (j->scratch, unescaped);
+          start = ++j->p;
+          continue;
+        }
+      j->p++;
+    }
+
+  return FALSE;
+}
+
+static JsonNode *
+fast_json_object (FastJson *j,
+                  JsonNode *parent)
+{
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+  JsonObject *object = json_object_new ();
+
+  json_node_take_object (node, object);
+  json_node_set_parent (node, parent);
+
+  j->p++;
+  fast_json_skip_space (j);
+  if (j->p < j->end && *j->p == '}')
+    {
+      j->p++;
+      return node;
+    }
+
+  while (j->p < j->end && *j->p == '"')
+    {
+      g_autofree char *name = NULL;
+      JsonNode *member;
+      guint size;
+
+      if (!fast_json_string (j))
+        break;
+      name = g_strndup (j->scratch->str, j->scratch->len);
+      fast_json_skip_space (j);
+      if (j->p >= j->end || *j->p != ':')
+        break;
+      j->p++;
+      if ((member = fast_json_value (j, node)) == NULL)
+        break;
+
+      size = json_object_get_size (object);
+      json_object_set_member (object, name, member);
+      if (json_object_get_size (object) == size)
+        break;
+
+      fast_json_skip_space (j);
+      if (j->p < j->end && *j->p == '}')
+        {
+          j->p++;
+          return node;
+        }
+      if (j->p >= j->end || *j->p != ',')
+        break;
+      j->p++;
+      fast_json_skip_space (j);
+    }
+
+  json_node_unref (node);
+  return NULL;
+}
+
+static JsonNode *
+fast_json_array (FastJson *j,
+                 JsonNode *parent)
+{
+  JsonNode *node = json_node_new (JSON_NODE_ARRAY);
+  JsonArray *array = json_array_new ();
+
+  json_node_take_array (node, array);
+  json_node_set_parent (node, parent);
+
+  j->p++;
+  fast_json_skip_space (j);
+  if (j->p < j->end && *j->p == ']')
+    {
+      j->p++;
+      return node;
+    }
+
+  for (;;)
+    {
+      JsonNode *element = fast_json_value (j, node);
+
+      if (element == NULL)
+        break;
+      json_array_add_element (array, element);
+
+      fast_json_skip_space (j);
+      if (j->p < j->end && *j->p == ']')
+        {
+          j->p++;
+          return node;
+        }
+      if (j->p >= j->end || *j->p != ',')
+        break;
+      j->p++;
+    }
+
+  json_node_unref (node);
+  return NULL;
+}
+
+static gboolean
+fast_json_word (FastJson   *j,
+                const char *word,
+                gsize       length)
+{
+  if ((gsize) (j->end - j->p) < length || memcmp (j->p, word, length) != 0)
+    return FALSE;
+  j->p += length;
+
+  /* "nullx" is no word of ours. */
+  return j->p == j->end || !g_ascii_isalnum (*j->p);
+}
+
+static JsonNode *
+fast_json_value (FastJson *j,
+                 JsonNode *parent)
+{
+  JsonNode *node = NULL;
+
+  fast_json_skip_space (j);
+  if (j->p >= j->end)
+    return NULL;
+
+  switch (*j->p)
+    {
+    case '{':
+    case '[':
+      if (++j->depth > FJ_JSON_MAX_DEPTH)
+        return NULL;
+      node = *j->p == '{' ? fast_json_object (j, parent) : fast_json_array (j, parent);
+      j->depth--;
+      return node;
+
+    case '"':
+      if (!fast_json_string (j))
+        return NULL;
+      node = json_node_init_string (json_node_alloc (), j->scratch->str);
+      break;
+
+    case 't':
+      if (!fast_json_word (j, "true", 4))
+        return NULL;
+      node = json_node_init_boolean (json_node_alloc (), TRUE);
+      break;
+
+    case 'f':
+      if (!fast_json_word (j, "false", 5))
+        return NULL;
+      node = json_node_init_boolean (json_node_alloc (), FALSE);
+      break;
+
+    case 'n':
+      if (!fast_json_word (j, "null", 4))
+        return NULL;
+      node = json_node_init_null (json_node_alloc ());
+      break;
+
+    default:
+      {
+        gboolean negative = *j->p == '-';
+        const char *digits;
+        gint64 value = 0;
+
+        if (negative)
+          j->p++;
+        digits = j->p;
+        while (j->p < j->end && g_ascii_isdigit (*j->p) && j->p - digits < 18)
+          value = value * 10 + (*j->p++ - '0');
+
+        /* No digits, a leading zero, more than 18 digits, a fraction or
+         * an exponent. */
+        if (j->p == digits || (*digits == '0' && j->p - digits > 1) ||
+            (j->p < j->end && (g_ascii_isalnum (*j->p) || *j->p == '.')))
+          return NULL;
+        node = json_node_init_int (json_node_alloc (), negative ? -value : value);
+      }
+      break;
+    }
+
+  json_node_set_parent (node, parent);
+  return node;
+}
+
+JsonNode *
+_fj_json_parse_fast (const char *data,
+                     gsize       length,
+                     GString    *scratch)
+{
+  g_autoptr(GString) own_scratch = scratch ? NULL : g_string_sized_new (64);
+  FastJson j = { data, data + length, 0, scratch ? scratch : own_scratch };
+  JsonNode *root;
+
+  fast_json_skip_space (&j);
+  if (j.p >= j.end || (*j.p != '{' && *j.p != '['))
+    return NULL;
+  if (!g_utf8_validate_len (data, length, NULL))
+    return NULL;
+
+  root = fast_json_value (&j, NULL);
+  if (root == NULL)
+    return NULL;
+
+  fast_json_skip_space (&j);
+  if (j.p != j.end)
+    {
+      json_node_unref (root);
+      return NULL;
+    }
+
+  return root;
+}
