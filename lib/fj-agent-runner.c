@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "fj-agent-private.h"
+#include "fj-agent-runner-private.h"
 #include "fj-agent-result-private.h"
 #include "fj-client-private.h"
 #include "fj-error.h"
@@ -143,6 +144,7 @@ struct _FjAgentRunner
   GThreadPool *pool;
   FjRunState *state;
   Run *run;
+  gboolean stopped_satisfied;   /* how the last run ended, for FjForkJoinTask */
 };
 
 enum {
@@ -665,6 +667,7 @@ run_complete (Run *run)
 
   g_assert (self->run == run);
   self->run = NULL;
+  self->stopped_satisfied = run->stop == STOP_SATISFIED;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
 
   g_task_return_pointer (task, g_ptr_array_ref (run->results), (GDestroyNotify) g_ptr_array_unref);
@@ -2025,4 +2028,12 @@ fj_agent_runner_run_sync (FjAgentRunner  *self,
   g_main_context_pop_thread_default (context);
 
   return ret;
+}
+
+gboolean
+_fj_agent_runner_get_stopped_satisfied (FjAgentRunner *self)
+{
+  g_assert (FJ_IS_AGENT_RUNNER (self));
+
+  return self->stopped_satisfied;
 }

@@ -26,6 +26,12 @@ G_BEGIN_DECLS
 # include "fj-run-state.h"
 # include "fj-policy.h"
 # include "fj-agent-runner.h"
+# include "fj-synthesizer.h"
+# include "fj-fork-join-result.h"
+# include "fj-fork-join-task.h"
+# include "fj-plugin.h"
+# include "fj-plugin-info.h"
+# include "fj-plugin-registry.h"
 # include "fj-simulator.h"
 #undef FORKJOIN_INSIDE
 
