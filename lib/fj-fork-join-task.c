@@ -37,6 +37,11 @@
  * result failed with that error, the fork's results kept. Without a
  * synthesizer the status comes from the quorum and the fork alone.
  *
+ * A synthesizer that calls a model has a readable and writable `client`
+ * property of type [class@Client] (the `llm` plugin does): when it is
+ * %NULL as the synthesis starts, the task sets it to the runner's
+ * [property@AgentRunner:client], which the synthesizer then keeps.
+ *
  * Since: 1.0
  */
 
@@ -485,6 +490,29 @@ describe_failures (GPtrArray *results)
   return g_string_free (string, FALSE);
 }
 
+/* A synthesizer that calls a model (the llm plugin) has a `client`
+ * property; when it is unset, it gets the runner's, and keeps it. */
+static void
+give_client (FjSynthesizer *synthesizer,
+             FjClient      *client)
+{
+  g_autoptr(FjClient) current = NULL;
+  GParamSpec *pspec;
+
+  g_assert (FJ_IS_SYNTHESIZER (synthesizer));
+
+  pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (synthesizer), "client");
+  if (client == NULL || pspec == NULL ||
+      !g_type_is_a (FJ_TYPE_CLIENT, G_PARAM_SPEC_VALUE_TYPE (pspec)) ||
+      (pspec->flags & G_PARAM_READWRITE) != G_PARAM_READWRITE ||
+      (pspec->flags & G_PARAM_CONSTRUCT_ONLY) != 0)
+    return;
+
+  g_object_get (synthesizer, "client", &current, NULL);
+  if (current == NULL)
+    g_object_set (synthesizer, "client", client, NULL);
+}
+
 static void
 synthesize_cb (GObject      *object,
                GAsyncResult *result,
@@ -589,6 +617,7 @@ fork_cb (GObject      *object,
     }
 
   data->synthesized = TRUE;
+  give_client (data->synthesizer, fj_agent_runner_get_client (self->runner));
   g_signal_emit (self, signals[SYNTHESIS_STARTED], 0);
   fj_synthesizer_synthesize_async (data->synthesizer, data->input, data->results,
                                    cancellable, synthesize_cb, g_steal_pointer (&task));

@@ -61,8 +61,12 @@ _fj_plugin_option_is_option (GParamSpec *pspec)
 {
   g_assert (pspec != NULL);
 
+  /* An object-typed property (e.g. the llm synthesizer's client) is
+   * wiring set from code, not something JSON can give. */
   return (pspec->flags & G_PARAM_WRITABLE) != 0 &&
-         (pspec->flags & G_PARAM_DEPRECATED) == 0;
+         (pspec->flags & G_PARAM_DEPRECATED) == 0 &&
+         !G_TYPE_IS_OBJECT (G_PARAM_SPEC_VALUE_TYPE (pspec)) &&
+         !G_TYPE_IS_INTERFACE (G_PARAM_SPEC_VALUE_TYPE (pspec));
 }
 
 char *
