@@ -1,6 +1,6 @@
 # forkjoin — the two set-up commands.
 #
-#   make demo   install what is missing, build, run an agent against the simulator
+#   make demo   install what is missing, build, run the demos against the simulator
 #   make test   install what is missing, build, run every test
 #
 # BUILDDIR and MESON_ARGS may be overridden.
@@ -27,6 +27,9 @@ demo: build
 	$(BUILDDIR)/examples/c/fj-stream-demo --simulate
 	@echo
 	$(BUILDDIR)/examples/c/fj-team-demo --simulate --scenario data/scenarios/research-team.json
+	@echo
+	FORKJOIN_PLUGIN_PATH=$(BUILDDIR)/plugins/synthesis/llm \
+	  $(BUILDDIR)/examples/c/fj-fork-join-demo --simulate --scenario data/scenarios/q3-demo.json
 
 test: build
 	GIO_USE_PROXY_RESOLVER=dummy meson test -C $(BUILDDIR) --print-errorlogs
