@@ -18,6 +18,7 @@
 #include "fj-client-private.h"
 #include "fj-error.h"
 #include "fj-run-state-private.h"
+#include "fj-sync-call-private.h"
 
 /**
  * FjAgentRunner:
@@ -1949,16 +1950,6 @@ fj_agent_runner_run_finish (FjAgentRunner  *self,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
-static void
-run_sync_cb (GObject      *object,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  GAsyncResult **ret = user_data;
-
-  *ret = g_object_ref (result);
-}
-
 /**
  * fj_agent_runner_run_sync:
  * @self: a #FjAgentRunner
@@ -1984,9 +1975,7 @@ fj_agent_runner_run_sync (FjAgentRunner  *self,
                           GCancellable   *cancellable,
                           GError        **error)
 {
-  g_autoptr(GMainContext) context = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GPtrArray) clients = NULL;
+  FjSyncCall call;
   GPtrArray *ret;
 
   g_return_val_if_fail (FJ_IS_AGENT_RUNNER (self), NULL);
@@ -1995,37 +1984,12 @@ fj_agent_runner_run_sync (FjAgentRunner  *self,
   g_return_val_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  /* The clients whose sessions for this context go with it. */
-  clients = g_ptr_array_new_with_free_func (g_object_unref);
-  if (self->client != NULL)
-    g_ptr_array_add (clients, g_object_ref (self->client));
-  for (guint i = 0; i < g_list_model_get_n_items (agents); i++)
-    {
-      g_autoptr(GObject) item = g_list_model_get_item (agents, i);
-      FjClient *client = FJ_IS_AGENT (item) ? fj_agent_get_client (FJ_AGENT (item)) : NULL;
-
-      if (client != NULL && !g_ptr_array_find (clients, client, NULL))
-        g_ptr_array_add (clients, g_object_ref (client));
-    }
-
-  context = g_main_context_new ();
-  g_main_context_push_thread_default (context);
-
-  fj_agent_runner_run_async (self, agents, input, cancellable, run_sync_cb, &result);
-  while (result == NULL)
-    g_main_context_iteration (context, TRUE);
-
-  ret = fj_agent_runner_run_finish (self, result, error);
-
-  /* Let the finished run's sources run down before the context goes, and
-   * with it the HTTP sessions made for it. */
-  while (g_main_context_pending (context))
-    g_main_context_iteration (context, FALSE);
-  for (guint i = 0; i < clients->len; i++)
-    _fj_client_release_context (g_ptr_array_index (clients, i), context);
-  while (g_main_context_pending (context))
-    g_main_context_iteration (context, FALSE);
-  g_main_context_pop_thread_default (context);
+  _fj_sync_call_begin (&call);
+  _fj_sync_call_add_client (&call, self->client);
+  _fj_sync_call_add_agent_clients (&call, agents);
+  fj_agent_runner_run_async (self, agents, input, cancellable, _fj_sync_call_done, &call);
+  ret = fj_agent_runner_run_finish (self, _fj_sync_call_wait (&call), error);
+  _fj_sync_call_end (&call);
 
   return ret;
 }

@@ -16,6 +16,7 @@
 #include "fj-agent-result-private.h"
 #include "fj-error.h"
 #include "fj-message-private.h"
+#include "fj-sync-call-private.h"
 
 /**
  * FjAgent:
@@ -1789,16 +1790,6 @@ fj_agent_run_finish (FjAgent       *self,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
-static void
-run_sync_cb (GObject      *object,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  GAsyncResult **out = user_data;
-
-  *out = g_object_ref (result);
-}
-
 /**
  * fj_agent_run_sync:
  * @self: a #FjAgent
@@ -1826,8 +1817,7 @@ fj_agent_run_sync (FjAgent       *self,
                    GCancellable  *cancellable,
                    GError       **error)
 {
-  g_autoptr(GMainContext) context = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
+  FjSyncCall call;
   FjAgentResult *ret;
 
   g_return_val_if_fail (FJ_IS_AGENT (self), NULL);
@@ -1836,26 +1826,12 @@ fj_agent_run_sync (FjAgent       *self,
   g_return_val_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  context = g_main_context_new ();
-  g_main_context_push_thread_default (context);
-
-  fj_agent_run_async (self, client, input, cancellable, run_sync_cb, &result);
-  while (result == NULL)
-    g_main_context_iteration (context, TRUE);
-
-  ret = fj_agent_run_finish (self, result, error);
-
-  /* Let the finished run's sources run down before the context goes, and
-   * with it the HTTP sessions made for it. */
-  while (g_main_context_pending (context))
-    g_main_context_iteration (context, FALSE);
-  if (self->client != NULL)
-    _fj_client_release_context (self->client, context);
-  if (client != NULL)
-    _fj_client_release_context (client, context);
-  while (g_main_context_pending (context))
-    g_main_context_iteration (context, FALSE);
-  g_main_context_pop_thread_default (context);
+  _fj_sync_call_begin (&call);
+  _fj_sync_call_add_client (&call, self->client);
+  _fj_sync_call_add_client (&call, client);
+  fj_agent_run_async (self, client, input, cancellable, _fj_sync_call_done, &call);
+  ret = fj_agent_run_finish (self, _fj_sync_call_wait (&call), error);
+  _fj_sync_call_end (&call);
 
   return ret;
 }

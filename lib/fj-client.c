@@ -21,6 +21,7 @@
 #include "fj-message-private.h"
 #include "fj-rate-limiter-private.h"
 #include "fj-sse-parser-private.h"
+#include "fj-sync-call-private.h"
 
 /**
  * FjClient:
@@ -2184,16 +2185,6 @@ fj_client_send_finish (FjClient      *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
-static void
-send_sync_cb (GObject      *object,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  GAsyncResult **out = user_data;
-
-  *out = g_object_ref (result);
-}
-
 /**
  * fj_client_send:
  * @self: a #FjClient
@@ -2217,30 +2208,18 @@ fj_client_send (FjClient      *self,
                 GCancellable  *cancellable,
                 GError       **error)
 {
-  g_autoptr(GMainContext) context = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
+  FjSyncCall call;
   gboolean ret;
 
   g_return_val_if_fail (FJ_IS_CLIENT (self), FALSE);
   g_return_val_if_fail (FJ_IS_MESSAGE (message), FALSE);
   g_return_val_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable), FALSE);
 
-  context = g_main_context_new ();
-  g_main_context_push_thread_default (context);
-
-  fj_client_send_async (self, message, cancellable, send_sync_cb, &result);
-  while (result == NULL)
-    g_main_context_iteration (context, TRUE);
-
-  ret = fj_client_send_finish (self, result, error);
-
-  /* Let the finished request's sources run down before the context goes. */
-  while (g_main_context_pending (context))
-    g_main_context_iteration (context, FALSE);
-  _fj_client_release_context (self, context);
-  while (g_main_context_pending (context))
-    g_main_context_iteration (context, FALSE);
-  g_main_context_pop_thread_default (context);
+  _fj_sync_call_begin (&call);
+  _fj_sync_call_add_client (&call, self);
+  fj_client_send_async (self, message, cancellable, _fj_sync_call_done, &call);
+  ret = fj_client_send_finish (self, _fj_sync_call_wait (&call), error);
+  _fj_sync_call_end (&call);
 
   return ret;
 }

@@ -15,6 +15,7 @@
 #include "fj-enums.h"
 #include "fj-error.h"
 #include "fj-fork-join-result-private.h"
+#include "fj-sync-call-private.h"
 
 /**
  * FjForkJoinTask:
@@ -710,16 +711,6 @@ fj_fork_join_task_run_finish (FjForkJoinTask  *self,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
-static void
-run_sync_cb (GObject      *object,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  GAsyncResult **ret = user_data;
-
-  *ret = g_object_ref (result);
-}
-
 /**
  * fj_fork_join_task_run_sync:
  * @self: a #FjForkJoinTask
@@ -743,10 +734,7 @@ fj_fork_join_task_run_sync (FjForkJoinTask  *self,
                             GCancellable    *cancellable,
                             GError         **error)
 {
-  g_autoptr(GMainContext) context = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GPtrArray) clients = NULL;
-  FjClient *runner_client;
+  FjSyncCall call;
   FjForkJoinResult *ret;
 
   g_return_val_if_fail (FJ_IS_FORK_JOIN_TASK (self), NULL);
@@ -755,36 +743,12 @@ fj_fork_join_task_run_sync (FjForkJoinTask  *self,
   g_return_val_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  /* The clients whose sessions for this context go with it. */
-  clients = g_ptr_array_new_with_free_func (g_object_unref);
-  runner_client = fj_agent_runner_get_client (self->runner);
-  if (runner_client != NULL)
-    g_ptr_array_add (clients, g_object_ref (runner_client));
-  for (guint i = 0; i < g_list_model_get_n_items (agents); i++)
-    {
-      g_autoptr(GObject) item = g_list_model_get_item (agents, i);
-      FjClient *client = FJ_IS_AGENT (item) ? fj_agent_get_client (FJ_AGENT (item)) : NULL;
-
-      if (client != NULL && !g_ptr_array_find (clients, client, NULL))
-        g_ptr_array_add (clients, g_object_ref (client));
-    }
-
-  context = g_main_context_new ();
-  g_main_context_push_thread_default (context);
-
-  fj_fork_join_task_run_async (self, agents, input, cancellable, run_sync_cb, &result);
-  while (result == NULL)
-    g_main_context_iteration (context, TRUE);
-
-  ret = fj_fork_join_task_run_finish (self, result, error);
-
-  while (g_main_context_pending (context))
-    g_main_context_iteration (context, FALSE);
-  for (guint i = 0; i < clients->len; i++)
-    _fj_client_release_context (g_ptr_array_index (clients, i), context);
-  while (g_main_context_pending (context))
-    g_main_context_iteration (context, FALSE);
-  g_main_context_pop_thread_default (context);
+  _fj_sync_call_begin (&call);
+  _fj_sync_call_add_client (&call, fj_agent_runner_get_client (self->runner));
+  _fj_sync_call_add_agent_clients (&call, agents);
+  fj_fork_join_task_run_async (self, agents, input, cancellable, _fj_sync_call_done, &call);
+  ret = fj_fork_join_task_run_finish (self, _fj_sync_call_wait (&call), error);
+  _fj_sync_call_end (&call);
 
   return ret;
 }
