@@ -8,6 +8,7 @@
 #pragma once
 
 #include "fj-agent-result.h"
+#include "fj-prices.h"
 
 G_BEGIN_DECLS
 
@@ -35,6 +36,21 @@ void _fj_agent_result_set_usage          (FjAgentResult *self,
                                           const FjUsage *usage);
 void _fj_agent_result_set_cost           (FjAgentResult *self,
                                           double         cost_usd);
+void _fj_agent_result_set_model         (FjAgentResult *self,
+                                          const char    *model);
+/* The table the run that fills the result prices it with when it
+ * settles (before its status becomes terminal); NULL for none. */
+void _fj_agent_result_set_prices         (FjAgentResult *self,
+                                          FjPrices      *prices);
+/* Sets the cost from the model and usage with @prices, or with the table
+ * set by _fj_agent_result_set_prices() when @prices is NULL; without
+ * either it does nothing.  An unknown model gives -1. */
+void _fj_agent_result_apply_prices       (FjAgentResult *self,
+                                          FjPrices      *prices);
+/* A new result with every field of @self (not the prices to apply) at
+ * position @index, without notifications. */
+FjAgentResult *_fj_agent_result_copy     (FjAgentResult *self,
+                                          guint          index);
 /* Back to a fresh pending result, so a runner can run again. */
 void _fj_agent_result_reset              (FjAgentResult *self);
 

@@ -11,9 +11,11 @@
 #include "fj-agent-result-private.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "fj-enums.h"
 #include "fj-error.h"
+#include "fj-json-private.h"
 
 /**
  * FjAgentResult:
@@ -33,7 +35,8 @@
  * already been set.
  *
  * [method@AgentResult.to_json] gives the object `forkjoin-tool run --json`
- * prints for each agent.
+ * prints for each agent, and [ctor@AgentResult.new_from_json] reads it
+ * back (`forkjoin-tool resume`).
  *
  * Since: 1.0
  */
@@ -54,6 +57,8 @@ struct _FjAgentResult
   char *stop_reason;
   FjUsage usage;
   double cost;
+  char *model;
+  FjPrices *prices;             /* applied when the result settles */
 };
 
 enum {
@@ -73,6 +78,7 @@ enum {
   PROP_STOP_REASON,
   PROP_USAGE,
   PROP_COST,
+  PROP_MODEL,
   N_PROPS
 };
 
@@ -116,6 +122,8 @@ fj_agent_result_finalize (GObject *object)
   g_clear_pointer (&self->partial_output, g_free);
   g_clear_error (&self->error);
   g_clear_pointer (&self->stop_reason, g_free);
+  g_clear_pointer (&self->model, g_free);
+  g_clear_object (&self->prices);
 
   G_OBJECT_CLASS (fj_agent_result_parent_class)->finalize (object);
 }
@@ -188,6 +196,10 @@ fj_agent_result_get_property (GObject    *object,
 
     case PROP_COST:
       g_value_set_double (value, self->cost);
+      break;
+
+    case PROP_MODEL:
+      g_value_set_string (value, self->model);
       break;
 
     default:
@@ -418,6 +430,19 @@ fj_agent_result_class_init (FjAgentResultClass *klass)
   properties[PROP_COST] =
     g_param_spec_double ("cost", NULL, NULL,
                          -G_MAXDOUBLE, G_MAXDOUBLE, -1.0,
+                         (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * FjAgentResult:model:
+   *
+   * The model the agent asked, set when its run starts (before its first
+   * request), or %NULL for a result that never ran.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_MODEL] =
+    g_param_spec_string ("model", NULL, NULL,
+                         NULL,
                          (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
@@ -723,6 +748,24 @@ fj_agent_result_get_cost (FjAgentResult *self)
   return self->cost;
 }
 
+/**
+ * fj_agent_result_get_model:
+ * @self: a #FjAgentResult
+ *
+ * Gets the model the agent asked.
+ *
+ * Returns: (nullable): the model, or %NULL when the agent never ran
+ *
+ * Since: 1.0
+ */
+const char *
+fj_agent_result_get_model (FjAgentResult *self)
+{
+  g_return_val_if_fail (FJ_IS_AGENT_RESULT (self), NULL);
+
+  return self->model;
+}
+
 static void
 set_nullable_string_member (JsonObject *object,
                             const char *name,
@@ -741,8 +784,8 @@ set_nullable_string_member (JsonObject *object,
  * Serialises the result as `forkjoin-tool run --json` writes an agent:
  * `name`, `status` (the nick with `_` for `-`, as `timed_out`), `output`,
  * `partial_output`, `error` (`{"code": ..., "message": ...}`), `duration_ms`,
- * `attempts`, `turns`, `stop_reason`, `usage` and `cost_usd`, with null
- * for what is absent or unknown.
+ * `attempts`, `turns`, `stop_reason`, `usage`, `cost_usd` and `model`, with
+ * null for what is absent or unknown.
  *
  * Returns: (transfer full): a JSON object node
  *
@@ -770,18 +813,7 @@ fj_agent_result_to_json (FjAgentResult *self)
   set_nullable_string_member (object, "output", fj_agent_result_get_output (self));
   set_nullable_string_member (object, "partial_output", self->partial_output);
 
-  if (self->error != NULL)
-    {
-      JsonObject *error = json_object_new ();
-
-      json_object_set_string_member (error, "code", fj_error_get_code_nick (self->error));
-      json_object_set_string_member (error, "message", self->error->message);
-      json_object_set_object_member (object, "error", error);
-    }
-  else
-    {
-      json_object_set_null_member (object, "error");
-    }
+  json_object_set_member (object, "error", fj_error_to_json (self->error));
 
   json_object_set_int_member (object, "duration_ms", (gint64) llround (self->duration * 1000.0));
   json_object_set_int_member (object, "attempts", self->attempts);
@@ -793,6 +825,8 @@ fj_agent_result_to_json (FjAgentResult *self)
     json_object_set_double_member (object, "cost_usd", self->cost);
   else
     json_object_set_null_member (object, "cost_usd");
+
+  set_nullable_string_member (object, "model", self->model);
 
   node = json_node_new (JSON_NODE_OBJECT);
   json_node_take_object (node, object);
@@ -825,6 +859,338 @@ fj_agent_result_to_json_string (FjAgentResult *self,
   json_generator_set_root (generator, node);
 
   return json_generator_to_data (generator, NULL);
+}
+
+/* Reading back */
+
+static gboolean
+spec_error (GError     **error,
+            const char  *field,
+            const char  *expected,
+            JsonNode    *node)
+{
+  g_set_error (error, FJ_ERROR, FJ_ERROR_SPEC, "%s: expected %s, got %s",
+               field, expected, _fj_json_describe_type (node));
+  return FALSE;
+}
+
+static gboolean
+is_null (JsonNode *node)
+{
+  return node == NULL || JSON_NODE_HOLDS_NULL (node);
+}
+
+static gboolean
+is_number (JsonNode *node)
+{
+  GType type;
+
+  if (!JSON_NODE_HOLDS_VALUE (node))
+    return FALSE;
+
+  type = json_node_get_value_type (node);
+  return type == G_TYPE_INT64 || type == G_TYPE_DOUBLE;
+}
+
+/* A string member; absent or null gives NULL. */
+static gboolean
+read_string (JsonObject  *object,
+             const char  *member,
+             const char  *field,
+             const char **value,
+             GError     **error)
+{
+  JsonNode *node = json_object_get_member (object, member);
+
+  *value = NULL;
+  if (is_null (node))
+    return TRUE;
+
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    return spec_error (error, field, "a string or null", node);
+
+  *value = json_node_get_string (node);
+  return TRUE;
+}
+
+/* A non-negative number member; absent or null gives @absent. Integral
+ * when @integer. */
+static gboolean
+read_number (JsonObject  *object,
+             const char  *member,
+             const char  *field,
+             gboolean     integer,
+             double       absent,
+             double      *value,
+             GError     **error)
+{
+  JsonNode *node = json_object_get_member (object, member);
+  const char *expected = integer ? "a non-negative integer" : "a non-negative number";
+
+  *value = absent;
+  if (is_null (node))
+    return TRUE;
+
+  if (!is_number (node))
+    return spec_error (error, field, expected, node);
+
+  if (json_node_get_value_type (node) == G_TYPE_INT64)
+    {
+      gint64 n = json_node_get_int (node);
+
+      if (n < 0)
+        {
+          g_set_error (error, FJ_ERROR, FJ_ERROR_SPEC, "%s: expected %s, got %" G_GINT64_FORMAT,
+                       field, expected, n);
+          return FALSE;
+        }
+      *value = (double) n;
+      return TRUE;
+    }
+
+  *value = json_node_get_double (node);
+  if (!isfinite (*value) || *value < 0 || (integer && floor (*value) != *value))
+    {
+      char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+      g_set_error (error, FJ_ERROR, FJ_ERROR_SPEC, "%s: expected %s, got %s",
+                   field, expected, g_ascii_dtostr (buf, sizeof buf, *value));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+read_count (JsonObject  *object,
+            const char  *member,
+            const char  *field,
+            guint64      max,
+            guint64     *value,
+            GError     **error)
+{
+  double number;
+
+  if (!read_number (object, member, field, TRUE, 0, &number, error))
+    return FALSE;
+
+  if (number > (double) max)
+    {
+      g_set_error (error, FJ_ERROR, FJ_ERROR_SPEC, "%s: %.0f is too large", field, number);
+      return FALSE;
+    }
+
+  *value = (guint64) number;
+  return TRUE;
+}
+
+static gboolean
+read_status (JsonObject     *object,
+             FjAgentStatus  *status,
+             GError        **error)
+{
+  g_autoptr(GEnumClass) status_class = g_type_class_ref (FJ_TYPE_AGENT_STATUS);
+  g_autofree char *nick = NULL;
+  JsonNode *node = json_object_get_member (object, "status");
+  GEnumValue *value;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_STRING)
+    return spec_error (error, "status", "a status (success, failed, timed_out, cancelled, skipped)",
+                       node);
+
+  nick = g_strdelimit (g_strdup (json_node_get_string (node)), "_", '-');
+  value = g_enum_get_value_by_nick (status_class, nick);
+  if (value == NULL)
+    {
+      g_set_error (error, FJ_ERROR, FJ_ERROR_SPEC,
+                   "status: unknown status \"%s\" (valid: success, failed, timed_out, "
+                   "cancelled, skipped, pending, running)",
+                   json_node_get_string (node));
+      return FALSE;
+    }
+
+  *status = value->value;
+  return TRUE;
+}
+
+/* {"code": NICK, "message": TEXT} as fj_error_get_code_nick() names it. */
+static gboolean
+read_error (JsonObject  *object,
+            GError     **result,
+            GError     **error)
+{
+  g_autoptr(GEnumClass) error_class = NULL;
+  g_autofree char *nick = NULL;
+  JsonNode *node = json_object_get_member (object, "error");
+  JsonObject *error_object;
+  const char *code;
+  const char *message;
+  GEnumValue *value;
+
+  *result = NULL;
+  if (is_null (node))
+    return TRUE;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return spec_error (error, "error", "an object with code and message, or null", node);
+
+  error_object = json_node_get_object (node);
+  if (!read_string (error_object, "code", "error.code", &code, error) ||
+      !read_string (error_object, "message", "error.message", &message, error))
+    return FALSE;
+
+  if (code == NULL)
+    return spec_error (error, "error.code", "a string", json_object_get_member (error_object, "code"));
+  if (message == NULL)
+    message = "";
+
+  nick = g_strdelimit (g_strdup (code), "_", '-');
+
+  if (g_str_equal (nick, "cancelled"))
+    {
+      *result = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, message);
+      return TRUE;
+    }
+
+  /* What fj_error_get_code_nick() calls any error of another domain. */
+  if (g_str_equal (nick, "error"))
+    {
+      *result = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, message);
+      return TRUE;
+    }
+
+  error_class = g_type_class_ref (FJ_TYPE_ERROR);
+  value = g_enum_get_value_by_nick (error_class, nick);
+  if (value == NULL)
+    {
+      g_set_error (error, FJ_ERROR, FJ_ERROR_SPEC, "error.code: unknown error code \"%s\"", code);
+      return FALSE;
+    }
+
+  *result = g_error_new_literal (FJ_ERROR, value->value, message);
+  return TRUE;
+}
+
+static gboolean
+read_usage (JsonObject  *object,
+            FjUsage     *usage,
+            GError     **error)
+{
+  static const char *const names[] = {
+    "input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens",
+  };
+  gint64 *counts[] = {
+    &usage->input_tokens, &usage->output_tokens,
+    &usage->cache_creation_input_tokens, &usage->cache_read_input_tokens,
+  };
+  JsonNode *node = json_object_get_member (object, "usage");
+  JsonObject *usage_object;
+
+  memset (usage, 0, sizeof *usage);
+  if (is_null (node))
+    return TRUE;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return spec_error (error, "usage", "an object of token counts, or null", node);
+
+  usage_object = json_node_get_object (node);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *field = g_strdup_printf ("usage.%s", names[i]);
+      guint64 count;
+
+      if (!read_count (usage_object, names[i], field, G_MAXINT64, &count, error))
+        return FALSE;
+      *counts[i] = (gint64) count;
+    }
+
+  return TRUE;
+}
+
+/**
+ * fj_agent_result_new_from_json:
+ * @node: a JSON object as [method@AgentResult.to_json] writes it
+ * @index: the agent's position in its run
+ * @error: return location for a #GError
+ *
+ * Reads back a result that [method@AgentResult.to_json] wrote, as
+ * `forkjoin-tool resume` does with an earlier run's output.
+ *
+ * `status` is required, its nick written with `_` or `-` (`timed_out`);
+ * `name`, `output`, `partial_output`, `error`, `duration_ms`, `attempts`,
+ * `turns`, `stop_reason`, `usage`, `cost_usd` and `model` may be absent
+ * or null. `error` becomes a #GError in %FJ_ERROR with the code of its
+ * nick, %G_IO_ERROR_CANCELLED for `cancelled`, or %G_IO_ERROR_FAILED for
+ * `error`. Other members (a synthesis' `plugin`) are ignored.
+ *
+ * Returns: (transfer full): a new, settled #FjAgentResult, or %NULL with
+ *   @error set to %FJ_ERROR_SPEC naming the field (`usage.input_tokens:
+ *   expected a non-negative integer, got a string`); callers add where
+ *   the object was
+ *
+ * Since: 1.0
+ */
+FjAgentResult *
+fj_agent_result_new_from_json (JsonNode  *node,
+                               guint      index,
+                               GError   **error)
+{
+  g_autoptr(FjAgentResult) self = NULL;
+  g_autoptr(GError) result_error = NULL;
+  JsonObject *object;
+  const char *name;
+  const char *output;
+  const char *partial_output;
+  const char *stop_reason;
+  const char *model;
+  FjAgentStatus status;
+  FjUsage usage;
+  guint64 attempts;
+  guint64 turns;
+  double duration_ms;
+  double cost;
+
+  g_return_val_if_fail (node != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error (error, FJ_ERROR, FJ_ERROR_SPEC, "expected an agent result object, got %s",
+                   _fj_json_describe_type (node));
+      return NULL;
+    }
+
+  object = json_node_get_object (node);
+
+  if (!read_string (object, "name", "name", &name, error) ||
+      !read_status (object, &status, error) ||
+      !read_string (object, "output", "output", &output, error) ||
+      !read_string (object, "partial_output", "partial_output", &partial_output, error) ||
+      !read_error (object, &result_error, error) ||
+      !read_number (object, "duration_ms", "duration_ms", FALSE, 0, &duration_ms, error) ||
+      !read_count (object, "attempts", "attempts", G_MAXUINT, &attempts, error) ||
+      !read_count (object, "turns", "turns", G_MAXUINT, &turns, error) ||
+      !read_string (object, "stop_reason", "stop_reason", &stop_reason, error) ||
+      !read_usage (object, &usage, error) ||
+      !read_number (object, "cost_usd", "cost_usd", FALSE, -1.0, &cost, error) ||
+      !read_string (object, "model", "model", &model, error))
+    return NULL;
+
+  self = fj_agent_result_new (name, index);
+  _fj_agent_result_set_model (self, model);
+  _fj_agent_result_set_output (self, output);
+  _fj_agent_result_set_partial_output (self, partial_output);
+  _fj_agent_result_take_error (self, g_steal_pointer (&result_error));
+  _fj_agent_result_set_duration (self, duration_ms / 1000.0);
+  _fj_agent_result_set_attempts (self, (guint) attempts);
+  _fj_agent_result_set_turns (self, (guint) turns);
+  _fj_agent_result_set_stop_reason (self, stop_reason);
+  _fj_agent_result_set_usage (self, &usage);
+  _fj_agent_result_set_cost (self, cost);
+  _fj_agent_result_set_status (self, status);
+
+  return g_steal_pointer (&self);
 }
 
 void
@@ -1034,5 +1400,65 @@ _fj_agent_result_reset (FjAgentResult *self)
   _fj_agent_result_set_stop_reason (self, NULL);
   _fj_agent_result_set_usage (self, NULL);
   _fj_agent_result_set_cost (self, -1.0);
+  _fj_agent_result_set_model (self, NULL);
   _fj_agent_result_set_status (self, FJ_AGENT_STATUS_PENDING);
+}
+
+void
+_fj_agent_result_set_model (FjAgentResult *self,
+                            const char    *model)
+{
+  g_return_if_fail (FJ_IS_AGENT_RESULT (self));
+
+  if (set_str (&self->model, model))
+    notify (self, PROP_MODEL);
+}
+
+void
+_fj_agent_result_set_prices (FjAgentResult *self,
+                             FjPrices      *prices)
+{
+  g_return_if_fail (FJ_IS_AGENT_RESULT (self));
+  g_return_if_fail (!prices || FJ_IS_PRICES (prices));
+
+  g_set_object (&self->prices, prices);
+}
+
+void
+_fj_agent_result_apply_prices (FjAgentResult *self,
+                               FjPrices      *prices)
+{
+  g_return_if_fail (FJ_IS_AGENT_RESULT (self));
+  g_return_if_fail (!prices || FJ_IS_PRICES (prices));
+
+  if (prices == NULL)
+    prices = self->prices;
+  if (prices == NULL)
+    return;
+
+  _fj_agent_result_set_cost (self, fj_prices_compute (prices, self->model, &self->usage));
+}
+
+FjAgentResult *
+_fj_agent_result_copy (FjAgentResult *self,
+                       guint          index)
+{
+  FjAgentResult *copy;
+
+  g_return_val_if_fail (FJ_IS_AGENT_RESULT (self), NULL);
+
+  copy = fj_agent_result_new (self->agent_name, index);
+  copy->status = self->status;
+  copy->output = self->output ? g_string_new_len (self->output->str, self->output->len) : NULL;
+  copy->partial_output = g_strdup (self->partial_output);
+  copy->error = self->error ? g_error_copy (self->error) : NULL;
+  copy->duration = self->duration;
+  copy->attempts = self->attempts;
+  copy->turns = self->turns;
+  copy->stop_reason = g_strdup (self->stop_reason);
+  copy->usage = self->usage;
+  copy->cost = self->cost;
+  copy->model = g_strdup (self->model);
+
+  return copy;
 }

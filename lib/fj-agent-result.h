@@ -84,6 +84,12 @@ FjUsage       *fj_agent_result_get_usage          (FjAgentResult  *self);
 FJ_AVAILABLE_IN_ALL
 double         fj_agent_result_get_cost           (FjAgentResult  *self);
 FJ_AVAILABLE_IN_ALL
+const char    *fj_agent_result_get_model          (FjAgentResult  *self);
+FJ_AVAILABLE_IN_ALL
+FjAgentResult *fj_agent_result_new_from_json      (JsonNode       *node,
+                                                   guint           index,
+                                                   GError        **error) G_GNUC_WARN_UNUSED_RESULT;
+FJ_AVAILABLE_IN_ALL
 JsonNode      *fj_agent_result_to_json            (FjAgentResult  *self) G_GNUC_WARN_UNUSED_RESULT;
 FJ_AVAILABLE_IN_ALL
 char          *fj_agent_result_to_json_string     (FjAgentResult  *self,

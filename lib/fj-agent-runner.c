@@ -95,6 +95,7 @@ typedef struct
   guint started : 1;
   guint settled : 1;
   guint first_token : 1;
+  guint kept : 1;               /* an earlier run's success, not run again */
 } Slot;
 
 struct _Run
@@ -145,6 +146,7 @@ struct _FjAgentRunner
   GThreadPool *pool;
   FjRunState *state;
   Run *run;
+  FjPrices *prices;
   gboolean stopped_satisfied;   /* how the last run ended, for FjForkJoinTask */
 };
 
@@ -167,6 +169,7 @@ enum {
   PROP_N_CANCELLED,
   PROP_N_SKIPPED,
   PROP_USAGE,
+  PROP_PRICES,
   N_PROPS
 };
 
@@ -502,6 +505,7 @@ slot_skip (Run    *run,
   g_assert (!slot->settled);
 
   _fj_agent_result_take_error (slot->result, error);
+  _fj_agent_result_apply_prices (slot->result, NULL);
   _fj_agent_result_set_status (slot->result, FJ_AGENT_STATUS_SKIPPED);
 
   slot_settled (run, slot);
@@ -614,6 +618,12 @@ run_pump (Run *run)
       Slot *slot = &run->slots[run->next];
       guint max_concurrent = run->runner->max_concurrent;
 
+      if (slot->kept)
+        {
+          run->next++;
+          continue;
+        }
+
       if (run->stop == STOP_NONE && g_cancellable_is_cancelled (run->cancellable))
         run_stop (run, STOP_CANCELLED, FJ_POLICY_LOSERS_CANCEL);
       if (run->stop == STOP_NONE && run->deadline_us > 0 &&
@@ -723,6 +733,7 @@ fj_agent_runner_dispose (GObject *object)
 
   g_clear_object (&self->client);
   g_clear_object (&self->state);
+  g_clear_object (&self->prices);
   if (self->policies != NULL)
     g_list_store_remove_all (self->policies);
   if (self->results != NULL)
@@ -809,6 +820,10 @@ fj_agent_runner_get_property (GObject    *object,
       g_value_set_boxed (value, fj_agent_runner_get_usage (self));
       break;
 
+    case PROP_PRICES:
+      g_value_set_object (value, self->prices);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -846,6 +861,10 @@ fj_agent_runner_set_property (GObject      *object,
 
     case PROP_MAX_TOOL_THREADS:
       fj_agent_runner_set_max_tool_threads (self, g_value_get_uint (value));
+      break;
+
+    case PROP_PRICES:
+      fj_agent_runner_set_prices (self, g_value_get_object (value));
       break;
 
     default:
@@ -1085,6 +1104,21 @@ fj_agent_runner_class_init (FjAgentRunnerClass *klass)
     g_param_spec_boxed ("usage", NULL, NULL,
                         FJ_TYPE_USAGE,
                         (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * FjAgentRunner:prices:
+   *
+   * The price table each agent's [property@AgentResult:cost] is computed
+   * with when it settles, from its [property@AgentResult:model] and
+   * usage; %NULL (the default) leaves costs unknown. A model the table
+   * does not know keeps an unknown (negative) cost.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_PRICES] =
+    g_param_spec_object ("prices", NULL, NULL,
+                         FJ_TYPE_PRICES,
+                         (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -1481,6 +1515,46 @@ fj_agent_runner_set_max_tool_threads (FjAgentRunner *self,
 }
 
 /**
+ * fj_agent_runner_get_prices:
+ * @self: a #FjAgentRunner
+ *
+ * Gets the price table agents' costs are computed with.
+ *
+ * Returns: (transfer none) (nullable): the price table, or %NULL
+ *
+ * Since: 1.0
+ */
+FjPrices *
+fj_agent_runner_get_prices (FjAgentRunner *self)
+{
+  g_return_val_if_fail (FJ_IS_AGENT_RUNNER (self), NULL);
+
+  return self->prices;
+}
+
+/**
+ * fj_agent_runner_set_prices:
+ * @self: a #FjAgentRunner
+ * @prices: (nullable): a price table, or %NULL for none
+ *
+ * Sets the price table each agent's cost is computed with when it
+ * settles, such as [func@Prices.get_default]. It applies from the next
+ * run.
+ *
+ * Since: 1.0
+ */
+void
+fj_agent_runner_set_prices (FjAgentRunner *self,
+                            FjPrices      *prices)
+{
+  g_return_if_fail (FJ_IS_AGENT_RUNNER (self));
+  g_return_if_fail (!prices || FJ_IS_PRICES (prices));
+
+  if (g_set_object (&self->prices, prices))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PRICES]);
+}
+
+/**
  * fj_agent_runner_get_policies:
  * @self: a #FjAgentRunner
  *
@@ -1723,41 +1797,57 @@ fj_agent_runner_get_usage (FjAgentRunner *self)
   return fj_run_state_get_usage (self->state);
 }
 
-/**
- * fj_agent_runner_run_async:
- * @self: a #FjAgentRunner
- * @agents: a [iface@Gio.ListModel] of [class@Agent]
- * @input: the input every agent answers
- * @cancellable: (nullable): a #GCancellable
- * @callback: (scope async) (closure user_data): called when every agent
- *   has settled
- * @user_data: data for @callback
- *
- * Runs every agent of @agents on @input, at most
- * [property@AgentRunner:max-concurrent] at a time, starting them in
- * order. Each agent sends with its own [property@Agent:client], else the
- * runner's [property@AgentRunner:client].
- *
- * Before any agent starts, [property@AgentRunner:results] holds a pending
- * result for each agent; the signals and counters follow the run on the
- * thread-default main context of this call. A runner runs once at a time.
- *
- * Cancelling @cancellable cancels the requests in flight at once; the run
- * still completes with every result.
- *
- * For more details, see [method@AgentRunner.run_sync], the synchronous
- * version of this call. When the operation is finished, @callback will be
- * called. You should then call [method@AgentRunner.run_finish].
- *
- * Since: 1.0
- */
-void
-fj_agent_runner_run_async (FjAgentRunner       *self,
-                           GListModel          *agents,
-                           const char          *input,
-                           GCancellable        *cancellable,
-                           GAsyncReadyCallback  callback,
-                           gpointer             user_data)
+/* Checks @previous (nullable) against @items: one result per agent, in
+ * order, for the same names. */
+static gboolean
+check_previous (GPtrArray  *items,
+                GPtrArray  *previous,
+                GError    **error)
+{
+  if (previous == NULL)
+    return TRUE;
+
+  if (previous->len != items->len)
+    {
+      g_set_error (error, FJ_ERROR, FJ_ERROR_SPEC,
+                   "the earlier run has %u agent results for %u agents", previous->len, items->len);
+      return FALSE;
+    }
+
+  for (guint i = 0; i < items->len; i++)
+    {
+      FjAgent *agent = g_ptr_array_index (items, i);
+      FjAgentResult *result = g_ptr_array_index (previous, i);
+
+      if (!FJ_IS_AGENT_RESULT (result))
+        {
+          g_set_error (error, FJ_ERROR, FJ_ERROR_SPEC,
+                       "item %u of the earlier results is not an FjAgentResult", i);
+          return FALSE;
+        }
+
+      if (g_strcmp0 (fj_agent_get_name (agent), fj_agent_result_get_agent_name (result)) != 0)
+        {
+          g_set_error (error, FJ_ERROR, FJ_ERROR_SPEC,
+                       "agent %u is \"%s\" but the earlier run's agent %u is \"%s\"",
+                       i, agent_name (agent), i,
+                       fj_agent_result_get_agent_name (result) ?: "(unnamed)");
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
+static void
+runner_start (FjAgentRunner       *self,
+              GListModel          *agents,
+              const char          *input,
+              GPtrArray           *previous,
+              GCancellable        *cancellable,
+              GAsyncReadyCallback  callback,
+              gpointer             user_data,
+              gpointer             source_tag)
 {
   g_autoptr(GTask) task = NULL;
   g_autoptr(GError) error = NULL;
@@ -1765,13 +1855,8 @@ fj_agent_runner_run_async (FjAgentRunner       *self,
   Run *run;
   guint n;
 
-  g_return_if_fail (FJ_IS_AGENT_RUNNER (self));
-  g_return_if_fail (G_IS_LIST_MODEL (agents));
-  g_return_if_fail (input != NULL);
-  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
-
   task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, fj_agent_runner_run_async);
+  g_task_set_source_tag (task, source_tag);
   /* Cancellation ends the agents; the run still returns their results. */
   g_task_set_check_cancellable (task, FALSE);
 
@@ -1810,6 +1895,12 @@ fj_agent_runner_run_async (FjAgentRunner       *self,
           return;
         }
       g_ptr_array_add (items, g_steal_pointer (&item));
+    }
+
+  if (!check_previous (items, previous, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
     }
 
   if (self->pool == NULL)
@@ -1851,14 +1942,33 @@ fj_agent_runner_run_async (FjAgentRunner       *self,
       Slot *slot = &run->slots[i];
       FjAgent *agent = g_ptr_array_index (items, i);
       FjClient *client = fj_agent_get_client (agent) ? fj_agent_get_client (agent) : self->client;
+      FjAgentResult *earlier = previous ? g_ptr_array_index (previous, i) : NULL;
       int asked;
 
       slot->run = run;
       slot->agent = g_object_ref (agent);
       slot->client = g_object_ref (client);
-      slot->result = fj_agent_result_new (fj_agent_get_name (agent), i);
       slot->cancellable = g_cancellable_new ();
+
+      if (earlier != NULL && fj_agent_result_get_status (earlier) == FJ_AGENT_STATUS_SUCCESS)
+        {
+          /* Settled from the start: counted, but never started or
+           * announced. */
+          slot->kept = TRUE;
+          slot->settled = TRUE;
+          slot->status = FJ_AGENT_STATUS_SUCCESS;
+          slot->result = _fj_agent_result_copy (earlier, i);
+          if (self->prices != NULL && fj_agent_result_get_cost (slot->result) < 0)
+            _fj_agent_result_apply_prices (slot->result, self->prices);
+          run->n_settled++;
+          g_ptr_array_add (run->results, g_object_ref (slot->result));
+          continue;
+        }
+
+      slot->result = fj_agent_result_new (fj_agent_get_name (agent), i);
       slot->status = FJ_AGENT_STATUS_PENDING;
+      _fj_agent_result_set_model (slot->result, fj_agent_get_model (agent));
+      _fj_agent_result_set_prices (slot->result, self->prices);
       g_ptr_array_add (run->results, g_object_ref (slot->result));
 
       asked = GPOINTER_TO_INT (g_hash_table_lookup (run->demand, client));
@@ -1870,6 +1980,12 @@ fj_agent_runner_run_async (FjAgentRunner       *self,
   for (guint i = 0; i < n; i++)
     {
       Slot *slot = &run->slots[i];
+
+      if (slot->kept)
+        {
+          _fj_run_state_move (run->state, FJ_AGENT_STATUS_PENDING, FJ_AGENT_STATUS_SUCCESS);
+          _fj_run_state_add_usage (run->state, fj_agent_result_get_usage (slot->result));
+        }
 
       slot->status_handler = g_signal_connect (slot->result, "notify::status",
                                                G_CALLBACK (result_status_cb), slot);
@@ -1917,6 +2033,70 @@ fj_agent_runner_run_async (FjAgentRunner       *self,
     }
 
   run_pump (run);
+}
+
+/**
+ * fj_agent_runner_run_async:
+ * @self: a #FjAgentRunner
+ * @agents: a [iface@Gio.ListModel] of [class@Agent]
+ * @input: the input every agent answers
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async) (closure user_data): called when every agent
+ *   has settled
+ * @user_data: data for @callback
+ *
+ * Runs every agent of @agents on @input, at most
+ * [property@AgentRunner:max-concurrent] at a time, starting them in
+ * order. Each agent sends with its own [property@Agent:client], else the
+ * runner's [property@AgentRunner:client].
+ *
+ * Before any agent starts, [property@AgentRunner:results] holds a pending
+ * result for each agent; the signals and counters follow the run on the
+ * thread-default main context of this call. A runner runs once at a time.
+ *
+ * Cancelling @cancellable cancels the requests in flight at once; the run
+ * still completes with every result.
+ *
+ * For more details, see [method@AgentRunner.run_sync], the synchronous
+ * version of this call. When the operation is finished, @callback will be
+ * called. You should then call [method@AgentRunner.run_finish].
+ *
+ * Since: 1.0
+ */
+void
+fj_agent_runner_run_async (FjAgentRunner       *self,
+                           GListModel          *agents,
+                           const char          *input,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_return_if_fail (FJ_IS_AGENT_RUNNER (self));
+  g_return_if_fail (G_IS_LIST_MODEL (agents));
+  g_return_if_fail (input != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  runner_start (self, agents, input, NULL, cancellable, callback, user_data,
+                fj_agent_runner_run_async);
+}
+
+void
+_fj_agent_runner_resume_async (FjAgentRunner       *self,
+                               GListModel          *agents,
+                               const char          *input,
+                               GPtrArray           *previous,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  g_return_if_fail (FJ_IS_AGENT_RUNNER (self));
+  g_return_if_fail (G_IS_LIST_MODEL (agents));
+  g_return_if_fail (input != NULL);
+  g_return_if_fail (previous != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  runner_start (self, agents, input, previous, cancellable, callback, user_data,
+                _fj_agent_runner_resume_async);
 }
 
 /**

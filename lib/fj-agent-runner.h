@@ -17,6 +17,7 @@
 #include "fj-agent-result.h"
 #include "fj-client.h"
 #include "fj-policy.h"
+#include "fj-prices.h"
 #include "fj-run-state.h"
 #include "fj-usage.h"
 #include "fj-version-macros.h"
@@ -60,6 +61,11 @@ guint          fj_agent_runner_get_max_tool_threads (FjAgentRunner  *self);
 FJ_AVAILABLE_IN_ALL
 void           fj_agent_runner_set_max_tool_threads (FjAgentRunner  *self,
                                                      guint           max_tool_threads);
+FJ_AVAILABLE_IN_ALL
+FjPrices      *fj_agent_runner_get_prices           (FjAgentRunner  *self);
+FJ_AVAILABLE_IN_ALL
+void           fj_agent_runner_set_prices           (FjAgentRunner  *self,
+                                                     FjPrices       *prices);
 FJ_AVAILABLE_IN_ALL
 GListModel    *fj_agent_runner_get_policies         (FjAgentRunner  *self);
 FJ_AVAILABLE_IN_ALL

@@ -358,6 +358,7 @@ run_complete (RunData       *run,
   _fj_agent_result_take_error (result, error);
   _fj_agent_result_set_duration (result,
                                  (g_get_monotonic_time () - run->start_us) / (double) G_USEC_PER_SEC);
+  _fj_agent_result_apply_prices (result, NULL);
   _fj_agent_result_set_status (result, status);
 
   g_task_return_pointer (task, g_object_ref (result), g_object_unref);
@@ -876,6 +877,7 @@ _fj_agent_run_internal_async (FjAgent               *self,
         }
     }
 
+  _fj_agent_result_set_model (result, run->model);
   _fj_agent_result_set_status (result, FJ_AGENT_STATUS_RUNNING);
 
   content = json_node_new (JSON_NODE_VALUE);

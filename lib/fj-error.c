@@ -54,6 +54,36 @@ fj_error_get_code_nick (const GError *error)
   return "error";
 }
 
+/**
+ * fj_error_to_json:
+ * @error: (nullable): a #GError
+ *
+ * Writes @error the way forkjoin's JSON documents do: an object
+ * `{"code": NICK, "message": TEXT}` with the nick of
+ * [func@error_get_code_nick], or a JSON null when @error is %NULL.
+ *
+ * Returns: (transfer full): a new #JsonNode
+ *
+ * Since: 1.0
+ */
+JsonNode *
+fj_error_to_json (const GError *error)
+{
+  JsonObject *object;
+  JsonNode *node;
+
+  if (error == NULL)
+    return json_node_new (JSON_NODE_NULL);
+
+  object = json_object_new ();
+  json_object_set_string_member (object, "code", fj_error_get_code_nick (error));
+  json_object_set_string_member (object, "message", error->message);
+  node = json_node_new (JSON_NODE_OBJECT);
+  json_node_take_object (node, object);
+
+  return node;
+}
+
 FjError
 _fj_error_code_for_api_error (const char *error_type,
                               guint       status_code)

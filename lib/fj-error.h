@@ -12,6 +12,7 @@
 #endif
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 #include "fj-version-macros.h"
 
@@ -87,5 +88,7 @@ FJ_AVAILABLE_IN_ALL
 GQuark      fj_error_quark         (void);
 FJ_AVAILABLE_IN_ALL
 const char *fj_error_get_code_nick (const GError *error);
+FJ_AVAILABLE_IN_ALL
+JsonNode   *fj_error_to_json       (const GError *error) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

@@ -242,7 +242,8 @@ fj_fork_join_result_class_init (FjForkJoinResultClass *klass)
    * FjForkJoinResult:cost:
    *
    * The cost in US dollars of every agent and the synthesis, or a negative
-   * value when the price of any of them is unknown.
+   * value when it is unknown: some agent (or the synthesis) that used
+   * tokens has no known cost, or none has one.
    *
    * Since: 1.0
    */
@@ -261,13 +262,29 @@ fj_fork_join_result_init (FjForkJoinResult *self)
   self->cost = -1.0;
 }
 
-static void
-add_cost (double *total,
-          double  cost)
+typedef struct
 {
-  if (*total < 0.0)
-    return;
-  *total = cost < 0.0 ? -1.0 : *total + cost;
+  double sum;
+  gboolean priced;              /* some result has a known cost */
+  gboolean unknown;             /* a result that used tokens has none */
+} CostTotal;
+
+static void
+add_cost (CostTotal     *total,
+          FjAgentResult *result)
+{
+  static const FjUsage zero;
+  double cost = fj_agent_result_get_cost (result);
+
+  if (cost >= 0.0)
+    {
+      total->sum += cost;
+      total->priced = TRUE;
+    }
+  else if (!fj_usage_equal (fj_agent_result_get_usage (result), &zero))
+    {
+      total->unknown = TRUE;
+    }
 }
 
 FjForkJoinResult *
@@ -281,7 +298,7 @@ _fj_fork_join_result_new (FjForkJoinStatus  status,
                           double            wall_time)
 {
   FjForkJoinResult *self;
-  double cost = 0.0;
+  CostTotal cost = { 0, };
 
   g_assert (input != NULL);
   g_assert (results != NULL);
@@ -305,17 +322,18 @@ _fj_fork_join_result_new (FjForkJoinStatus  status,
       g_ptr_array_add (self->results, g_object_ref (result));
       g_list_store_append (self->results_model, result);
       fj_usage_add (&self->usage, fj_agent_result_get_usage (result));
-      add_cost (&cost, fj_agent_result_get_cost (result));
+      add_cost (&cost, result);
     }
 
   if (synthesis_result != NULL)
     {
       fj_usage_add (&self->usage, fj_agent_result_get_usage (synthesis_result));
-      add_cost (&cost, fj_agent_result_get_cost (synthesis_result));
+      add_cost (&cost, synthesis_result);
     }
 
-  /* No agents means no price known either. */
-  self->cost = results->len > 0 ? cost : -1.0;
+  /* An agent that used no tokens cost nothing, priced or not; a total
+   * with nothing priced at all is unknown. */
+  self->cost = cost.priced && !cost.unknown ? cost.sum : -1.0;
 
   return self;
 }
@@ -487,23 +505,6 @@ fj_fork_join_result_get_cost (FjForkJoinResult *self)
   return self->cost;
 }
 
-static JsonNode *
-error_to_json (const GError *error)
-{
-  JsonObject *object;
-  JsonNode *node;
-
-  if (error == NULL)
-    return json_node_new (JSON_NODE_NULL);
-
-  object = json_object_new ();
-  json_object_set_string_member (object, "code", fj_error_get_code_nick (error));
-  json_object_set_string_member (object, "message", error->message);
-  node = json_node_new (JSON_NODE_OBJECT);
-  json_node_take_object (node, object);
-  return node;
-}
-
 static void
 set_nullable_string (JsonObject *object,
                      const char *name,
@@ -535,7 +536,7 @@ synthesis_to_json (FjForkJoinResult *self)
 
       object = json_object_new ();
       json_object_set_string_member (object, "status", failed ? "failed" : "success");
-      json_object_set_member (object, "error", failed ? error_to_json (self->error)
+      json_object_set_member (object, "error", failed ? fj_error_to_json (self->error)
                                                       : json_node_new (JSON_NODE_NULL));
       node = json_node_new (JSON_NODE_OBJECT);
       json_node_take_object (node, object);
@@ -579,7 +580,7 @@ fj_fork_join_result_to_json (FjForkJoinResult *self)
 
   object = json_object_new ();
   json_object_set_string_member (object, "status", value->value_nick);
-  json_object_set_member (object, "error", error_to_json (self->error));
+  json_object_set_member (object, "error", fj_error_to_json (self->error));
   json_object_set_string_member (object, "input", self->input);
 
   agents = json_array_sized_new (self->results->len);

@@ -10,11 +10,13 @@
 #include "fj-fork-join-task.h"
 
 #include "fj-agent.h"
+#include "fj-agent-result-private.h"
 #include "fj-agent-runner-private.h"
 #include "fj-client-private.h"
 #include "fj-enums.h"
 #include "fj-error.h"
 #include "fj-fork-join-result-private.h"
+#include "fj-plugin-registry-private.h"
 #include "fj-sync-call-private.h"
 
 /**
@@ -43,6 +45,17 @@
  * %NULL as the synthesis starts, the task sets it to the runner's
  * [property@AgentRunner:client], which the synthesizer then keeps.
  *
+ * Cost: with [property@ForkJoinTask:prices] (or else the runner's
+ * [property@AgentRunner:prices]) every agent's and the synthesis step's
+ * cost is computed from its model and usage, and the result's
+ * [property@ForkJoinResult:cost] is their sum, unknown when any of them
+ * that used tokens has no price.
+ *
+ * [method@ForkJoinTask.resume_async] runs a fork-join again from an
+ * earlier run's results: the agents that succeeded then are kept as they
+ * were, the others run again, and the quorum and the synthesis go over
+ * the union.
+ *
  * Since: 1.0
  */
 
@@ -52,6 +65,7 @@ struct _FjForkJoinTask
 
   FjAgentRunner *runner;
   FjSynthesizer *synthesizer;
+  FjPrices *prices;
   guint min_successes;
   gboolean running;
 };
@@ -61,6 +75,8 @@ typedef struct
   char *input;
   GPtrArray *results;
   FjSynthesizer *synthesizer;
+  FjPrices *prices;             /* the task's, else the runner's */
+  GPtrArray *kept;              /* the results the run kept, to price if unpriced */
   gboolean synthesized;
   gint64 start_us;
 } RunData;
@@ -70,6 +86,7 @@ enum {
   PROP_RUNNER,
   PROP_SYNTHESIZER,
   PROP_MIN_SUCCESSES,
+  PROP_PRICES,
   N_PROPS
 };
 
@@ -90,6 +107,8 @@ run_data_free (RunData *data)
   g_free (data->input);
   g_clear_pointer (&data->results, g_ptr_array_unref);
   g_clear_object (&data->synthesizer);
+  g_clear_object (&data->prices);
+  g_clear_pointer (&data->kept, g_ptr_array_unref);
   g_free (data);
 }
 
@@ -100,6 +119,7 @@ fj_fork_join_task_dispose (GObject *object)
 
   g_clear_object (&self->runner);
   g_clear_object (&self->synthesizer);
+  g_clear_object (&self->prices);
 
   G_OBJECT_CLASS (fj_fork_join_task_parent_class)->dispose (object);
 }
@@ -124,6 +144,10 @@ fj_fork_join_task_get_property (GObject    *object,
 
     case PROP_MIN_SUCCESSES:
       g_value_set_uint (value, self->min_successes);
+      break;
+
+    case PROP_PRICES:
+      g_value_set_object (value, self->prices);
       break;
 
     default:
@@ -159,6 +183,10 @@ fj_fork_join_task_set_property (GObject      *object,
 
     case PROP_MIN_SUCCESSES:
       fj_fork_join_task_set_min_successes (self, g_value_get_uint (value));
+      break;
+
+    case PROP_PRICES:
+      fj_fork_join_task_set_prices (self, g_value_get_object (value));
       break;
 
     default:
@@ -217,6 +245,21 @@ fj_fork_join_task_class_init (FjForkJoinTaskClass *klass)
                        0, G_MAXUINT, 1,
                        (G_PARAM_READWRITE | G_PARAM_CONSTRUCT |
                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * FjForkJoinTask:prices:
+   *
+   * The price table the agents' and the synthesis step's costs are
+   * computed with once the run has finished, so the runner need not have
+   * one; %NULL (the default) uses the runner's
+   * [property@AgentRunner:prices], if any.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_PRICES] =
+    g_param_spec_object ("prices", NULL, NULL,
+                         FJ_TYPE_PRICES,
+                         (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -404,6 +447,46 @@ fj_fork_join_task_set_min_successes (FjForkJoinTask *self,
     }
 }
 
+/**
+ * fj_fork_join_task_get_prices:
+ * @self: a #FjForkJoinTask
+ *
+ * Gets the price table costs are computed with.
+ *
+ * Returns: (transfer none) (nullable): the price table, or %NULL
+ *
+ * Since: 1.0
+ */
+FjPrices *
+fj_fork_join_task_get_prices (FjForkJoinTask *self)
+{
+  g_return_val_if_fail (FJ_IS_FORK_JOIN_TASK (self), NULL);
+
+  return self->prices;
+}
+
+/**
+ * fj_fork_join_task_set_prices:
+ * @self: a #FjForkJoinTask
+ * @prices: (nullable): a price table, or %NULL to use the runner's
+ *
+ * Sets the price table the agents' and the synthesis step's costs are
+ * computed with, such as [func@Prices.get_default]. A run already under
+ * way keeps the one it started with.
+ *
+ * Since: 1.0
+ */
+void
+fj_fork_join_task_set_prices (FjForkJoinTask *self,
+                              FjPrices       *prices)
+{
+  g_return_if_fail (FJ_IS_FORK_JOIN_TASK (self));
+  g_return_if_fail (!prices || FJ_IS_PRICES (prices));
+
+  if (g_set_object (&self->prices, prices))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PRICES]);
+}
+
 static double
 elapsed (RunData *data)
 {
@@ -423,7 +506,10 @@ run_return (GTask            *task,
   const char *synthesizer_name = NULL;
 
   if (data->synthesized)
-    synthesizer_name = G_OBJECT_TYPE_NAME (data->synthesizer);
+    synthesizer_name = _fj_plugin_registry_get_object_name (G_OBJECT (data->synthesizer));
+
+  if (data->prices != NULL && synthesis_result != NULL)
+    _fj_agent_result_apply_prices (synthesis_result, data->prices);
 
   self->running = FALSE;
   g_task_return_pointer (task,
@@ -491,6 +577,22 @@ describe_failures (GPtrArray *results)
   return g_string_free (string, FALSE);
 }
 
+/* Prices every agent that ran; an agent kept from an earlier run keeps its
+ * cost unless it had none. */
+static void
+price_results (RunData *data)
+{
+  for (guint i = 0; i < data->results->len; i++)
+    {
+      FjAgentResult *result = g_ptr_array_index (data->results, i);
+      gboolean kept = data->kept != NULL && i < data->kept->len &&
+                      fj_agent_result_get_status (g_ptr_array_index (data->kept, i)) == FJ_AGENT_STATUS_SUCCESS;
+
+      if (!kept || fj_agent_result_get_cost (result) < 0)
+        _fj_agent_result_apply_prices (result, data->prices);
+    }
+}
+
 /* A synthesizer that calls a model (the llm plugin) has a `client`
  * property; when it is unset, it gets the runner's, and keeps it. */
 static void
@@ -541,7 +643,7 @@ synthesize_cb (GObject      *object,
     {
       if (error == NULL)
         error = g_error_new (FJ_ERROR, FJ_ERROR_PLUGIN, "%s: the synthesis gave no output",
-                             G_OBJECT_TYPE_NAME (synthesizer));
+                             _fj_plugin_registry_get_object_name (G_OBJECT (synthesizer)));
       run_return (task, FJ_FORK_JOIN_STATUS_FAILED, g_steal_pointer (&error), NULL, synthesis_result);
       return;
     }
@@ -576,6 +678,9 @@ fork_cb (GObject      *object,
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
+
+  if (data->prices != NULL)
+    price_results (data);
 
   stopped_satisfied = _fj_agent_runner_get_stopped_satisfied (runner);
   for (guint i = 0; i < data->results->len; i++)
@@ -624,6 +729,51 @@ fork_cb (GObject      *object,
                                    cancellable, synthesize_cb, g_steal_pointer (&task));
 }
 
+static void
+task_start (FjForkJoinTask      *self,
+            GListModel          *agents,
+            const char          *input,
+            GPtrArray           *previous,
+            GCancellable        *cancellable,
+            GAsyncReadyCallback  callback,
+            gpointer             user_data,
+            gpointer             source_tag)
+{
+  g_autoptr(GTask) task = NULL;
+  RunData *data;
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, source_tag);
+  /* A cancelled run still gives its result, with the fork's results. */
+  g_task_set_check_cancellable (task, FALSE);
+
+  if (self->running)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PENDING,
+                               "The fork-join task is already running");
+      return;
+    }
+
+  data = g_new0 (RunData, 1);
+  data->input = g_strdup (input);
+  data->synthesizer = self->synthesizer != NULL ? g_object_ref (self->synthesizer) : NULL;
+  data->prices = self->prices ? self->prices : fj_agent_runner_get_prices (self->runner);
+  if (data->prices != NULL)
+    g_object_ref (data->prices);
+  data->kept = previous != NULL ? g_ptr_array_ref (previous) : NULL;
+  data->start_us = g_get_monotonic_time ();
+  g_task_set_task_data (task, data, (GDestroyNotify) run_data_free);
+
+  self->running = TRUE;
+  fj_agent_runner_set_min_successes (self->runner, self->min_successes);
+  if (previous != NULL)
+    _fj_agent_runner_resume_async (self->runner, agents, input, previous, cancellable,
+                                   fork_cb, g_steal_pointer (&task));
+  else
+    fj_agent_runner_run_async (self->runner, agents, input, cancellable,
+                               fork_cb, g_steal_pointer (&task));
+}
+
 /**
  * fj_fork_join_task_run_async:
  * @self: a #FjForkJoinTask
@@ -649,36 +799,13 @@ fj_fork_join_task_run_async (FjForkJoinTask      *self,
                              GAsyncReadyCallback  callback,
                              gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  RunData *data;
-
   g_return_if_fail (FJ_IS_FORK_JOIN_TASK (self));
   g_return_if_fail (G_IS_LIST_MODEL (agents));
   g_return_if_fail (input != NULL);
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, fj_fork_join_task_run_async);
-  /* A cancelled run still gives its result, with the fork's results. */
-  g_task_set_check_cancellable (task, FALSE);
-
-  if (self->running)
-    {
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PENDING,
-                               "The fork-join task is already running");
-      return;
-    }
-
-  data = g_new0 (RunData, 1);
-  data->input = g_strdup (input);
-  data->synthesizer = self->synthesizer != NULL ? g_object_ref (self->synthesizer) : NULL;
-  data->start_us = g_get_monotonic_time ();
-  g_task_set_task_data (task, data, (GDestroyNotify) run_data_free);
-
-  self->running = TRUE;
-  fj_agent_runner_set_min_successes (self->runner, self->min_successes);
-  fj_agent_runner_run_async (self->runner, agents, input, cancellable,
-                             fork_cb, g_steal_pointer (&task));
+  task_start (self, agents, input, NULL, cancellable, callback, user_data,
+              fj_fork_join_task_run_async);
 }
 
 /**
@@ -748,6 +875,131 @@ fj_fork_join_task_run_sync (FjForkJoinTask  *self,
   _fj_sync_call_add_agent_clients (&call, agents);
   fj_fork_join_task_run_async (self, agents, input, cancellable, _fj_sync_call_done, &call);
   ret = fj_fork_join_task_run_finish (self, _fj_sync_call_wait (&call), error);
+  _fj_sync_call_end (&call);
+
+  return ret;
+}
+
+/**
+ * fj_fork_join_task_resume_async:
+ * @self: a #FjForkJoinTask
+ * @agents: (transfer none): a list model of [class@Agent]
+ * @input: the input every agent gets
+ * @previous: (element-type FjAgentResult): an earlier run's results, one
+ *   per agent of @agents in the same order and with the same names (read
+ *   back with [ctor@AgentResult.new_from_json] or taken from an
+ *   [class@ForkJoinResult])
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async) (closure user_data): called when the fork-join
+ *   has finished
+ * @user_data: data for @callback
+ *
+ * Runs the fork-join again, keeping what succeeded: an agent whose
+ * earlier result is `success` is not run, its result (a copy) is in the
+ * run from the start, finished, in the runner's
+ * [property@AgentRunner:results], counted in
+ * [property@AgentRunner:n-succeeded] and in the usage, without the
+ * runner's signals; every other agent runs as in
+ * [method@ForkJoinTask.run_async]. The quorum check and the synthesis go
+ * over the union, and the result looks like a normal run's. A kept result
+ * keeps its cost, or is priced when it had none.
+ *
+ * @previous not matching @agents (another length, another name at some
+ * position) fails the call with %FJ_ERROR_SPEC.
+ *
+ * For more details, see [method@ForkJoinTask.resume_sync], the
+ * synchronous version of this call. When the operation is finished,
+ * @callback will be called. You should then call
+ * [method@ForkJoinTask.resume_finish].
+ *
+ * Since: 1.0
+ */
+void
+fj_fork_join_task_resume_async (FjForkJoinTask      *self,
+                                GListModel          *agents,
+                                const char          *input,
+                                GPtrArray           *previous,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  g_return_if_fail (FJ_IS_FORK_JOIN_TASK (self));
+  g_return_if_fail (G_IS_LIST_MODEL (agents));
+  g_return_if_fail (input != NULL);
+  g_return_if_fail (previous != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task_start (self, agents, input, previous, cancellable, callback, user_data,
+              fj_fork_join_task_resume_async);
+}
+
+/**
+ * fj_fork_join_task_resume_finish:
+ * @self: a #FjForkJoinTask
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@ForkJoinTask.resume_async].
+ *
+ * Returns: (transfer full): the result, or %NULL with @error set when the
+ *   run could not start (as for [method@ForkJoinTask.run_finish], or
+ *   %FJ_ERROR_SPEC when the earlier results do not match the agents)
+ *
+ * Since: 1.0
+ */
+FjForkJoinResult *
+fj_fork_join_task_resume_finish (FjForkJoinTask  *self,
+                                 GAsyncResult    *result,
+                                 GError         **error)
+{
+  g_return_val_if_fail (FJ_IS_FORK_JOIN_TASK (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * fj_fork_join_task_resume_sync:
+ * @self: a #FjForkJoinTask
+ * @agents: (transfer none): a list model of [class@Agent]
+ * @input: the input every agent gets
+ * @previous: (element-type FjAgentResult): an earlier run's results, one
+ *   per agent in order
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Resumes the fork-join as [method@ForkJoinTask.resume_async] does,
+ * blocking the calling thread, on a main context of its own.
+ *
+ * Returns: (transfer full): the result, or %NULL with @error set when the
+ *   run could not start
+ *
+ * Since: 1.0
+ */
+FjForkJoinResult *
+fj_fork_join_task_resume_sync (FjForkJoinTask  *self,
+                               GListModel      *agents,
+                               const char      *input,
+                               GPtrArray       *previous,
+                               GCancellable    *cancellable,
+                               GError         **error)
+{
+  FjSyncCall call;
+  FjForkJoinResult *ret;
+
+  g_return_val_if_fail (FJ_IS_FORK_JOIN_TASK (self), NULL);
+  g_return_val_if_fail (G_IS_LIST_MODEL (agents), NULL);
+  g_return_val_if_fail (input != NULL, NULL);
+  g_return_val_if_fail (previous != NULL, NULL);
+  g_return_val_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  _fj_sync_call_begin (&call);
+  _fj_sync_call_add_client (&call, fj_agent_runner_get_client (self->runner));
+  _fj_sync_call_add_agent_clients (&call, agents);
+  fj_fork_join_task_resume_async (self, agents, input, previous, cancellable,
+                                  _fj_sync_call_done, &call);
+  ret = fj_fork_join_task_resume_finish (self, _fj_sync_call_wait (&call), error);
   _fj_sync_call_end (&call);
 
   return ret;

@@ -15,6 +15,7 @@
 
 #include "fj-agent-runner.h"
 #include "fj-fork-join-result.h"
+#include "fj-prices.h"
 #include "fj-synthesizer.h"
 #include "fj-version-macros.h"
 
@@ -44,6 +45,11 @@ FJ_AVAILABLE_IN_ALL
 void              fj_fork_join_task_set_min_successes (FjForkJoinTask      *self,
                                                        guint                min_successes);
 FJ_AVAILABLE_IN_ALL
+FjPrices         *fj_fork_join_task_get_prices        (FjForkJoinTask      *self);
+FJ_AVAILABLE_IN_ALL
+void              fj_fork_join_task_set_prices        (FjForkJoinTask      *self,
+                                                       FjPrices            *prices);
+FJ_AVAILABLE_IN_ALL
 void              fj_fork_join_task_run_async         (FjForkJoinTask      *self,
                                                        GListModel          *agents,
                                                        const char          *input,
@@ -58,6 +64,26 @@ FJ_AVAILABLE_IN_ALL
 FjForkJoinResult *fj_fork_join_task_run_sync          (FjForkJoinTask      *self,
                                                        GListModel          *agents,
                                                        const char          *input,
+                                                       GCancellable        *cancellable,
+                                                       GError             **error) G_GNUC_WARN_UNUSED_RESULT;
+
+FJ_AVAILABLE_IN_ALL
+void              fj_fork_join_task_resume_async      (FjForkJoinTask      *self,
+                                                       GListModel          *agents,
+                                                       const char          *input,
+                                                       GPtrArray           *previous,
+                                                       GCancellable        *cancellable,
+                                                       GAsyncReadyCallback  callback,
+                                                       gpointer             user_data);
+FJ_AVAILABLE_IN_ALL
+FjForkJoinResult *fj_fork_join_task_resume_finish     (FjForkJoinTask      *self,
+                                                       GAsyncResult        *result,
+                                                       GError             **error) G_GNUC_WARN_UNUSED_RESULT;
+FJ_AVAILABLE_IN_ALL
+FjForkJoinResult *fj_fork_join_task_resume_sync       (FjForkJoinTask      *self,
+                                                       GListModel          *agents,
+                                                       const char          *input,
+                                                       GPtrArray           *previous,
                                                        GCancellable        *cancellable,
                                                        GError             **error) G_GNUC_WARN_UNUSED_RESULT;
 

@@ -33,4 +33,9 @@ JsonNode *_fj_json_parse_fast (const char *data,
                                gsize       length,
                                GString    *scratch);
 
+/* What kind of JSON value @node is, as an error message says it: "an
+ * object", "an array", "a string", "a boolean", "an integer", "a number",
+ * "null" (also for a missing member, @node NULL). */
+const char *_fj_json_describe_type (JsonNode *node);
+
 G_END_DECLS

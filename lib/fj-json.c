@@ -349,3 +349,37 @@ _fj_json_parse_fast (const char *data,
 
   return root;
 }
+
+const char *
+_fj_json_describe_type (JsonNode *node)
+{
+  if (node == NULL)
+    return "null";
+
+  switch (JSON_NODE_TYPE (node))
+    {
+    case JSON_NODE_OBJECT:
+      return "an object";
+    case JSON_NODE_ARRAY:
+      return "an array";
+    case JSON_NODE_NULL:
+      return "null";
+    case JSON_NODE_VALUE:
+    default:
+      break;
+    }
+
+  switch (json_node_get_value_type (node))
+    {
+    case G_TYPE_BOOLEAN:
+      return "a boolean";
+    case G_TYPE_INT64:
+      return "an integer";
+    case G_TYPE_DOUBLE:
+      return "a number";
+    case G_TYPE_STRING:
+      return "a string";
+    default:
+      return "a value";
+    }
+}

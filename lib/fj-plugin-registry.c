@@ -7,12 +7,13 @@
 
 #include "config.h"
 
-#include "fj-plugin-registry.h"
+#include "fj-plugin-registry-private.h"
 
 #include <string.h>
 
 #include "fj-enums.h"
 #include "fj-error.h"
+#include "fj-json-private.h"
 #include "fj-plugin-info-private.h"
 #include "fj-policy.h"
 #include "fj-synthesizer.h"
@@ -49,6 +50,8 @@
  *
  * Since: 1.0
  */
+static G_DEFINE_QUARK (fj-plugin-name, plugin_name)
+
 struct _FjPluginRegistry
 {
   GObject     parent_instance;
@@ -556,37 +559,6 @@ unknown_plugin_error (FjPluginRegistry *self,
   return g_error_new_literal (FJ_ERROR, FJ_ERROR_PLUGIN, message->str);
 }
 
-static const char *
-describe_node (JsonNode *node)
-{
-  switch (JSON_NODE_TYPE (node))
-    {
-    case JSON_NODE_OBJECT:
-      return "an object";
-    case JSON_NODE_ARRAY:
-      return "an array";
-    case JSON_NODE_NULL:
-      return "null";
-    case JSON_NODE_VALUE:
-    default:
-      break;
-    }
-
-  switch (json_node_get_value_type (node))
-    {
-    case G_TYPE_BOOLEAN:
-      return "a boolean";
-    case G_TYPE_INT64:
-      return "an integer";
-    case G_TYPE_DOUBLE:
-      return "a number";
-    case G_TYPE_STRING:
-      return "a string";
-    default:
-      return "a value";
-    }
-}
-
 static gboolean
 node_is (JsonNode *node,
          GType     value_type)
@@ -795,6 +767,7 @@ fj_plugin_registry_create (FjPluginRegistry  *self,
   g_autoptr(GArray) values = NULL;
   g_autoptr(GList) members = NULL;
   FjPluginInfo *info;
+  GObject *object;
 
   g_return_val_if_fail (FJ_IS_PLUGIN_REGISTRY (self), NULL);
   g_return_val_if_fail ((guint) kind < N_KINDS, NULL);
@@ -844,7 +817,7 @@ fj_plugin_registry_create (FjPluginRegistry  *self,
 
           g_set_error (error, FJ_ERROR, FJ_ERROR_PLUGIN,
                        "%s: option '%s' must be %s, not %s",
-                       name, option, expected, describe_node (node));
+                       name, option, expected, _fj_json_describe_type (node));
           g_value_unset (&value);
           return NULL;
         }
@@ -862,10 +835,26 @@ fj_plugin_registry_create (FjPluginRegistry  *self,
       g_array_append_val (values, value);
     }
 
-  return g_object_new_with_properties (fj_plugin_info_get_plugin_type (info),
-                                       names->len,
-                                       (const char **) names->pdata,
-                                       (const GValue *) (gpointer) values->data);
+  object = g_object_new_with_properties (fj_plugin_info_get_plugin_type (info),
+                                         names->len,
+                                         (const char **) names->pdata,
+                                         (const GValue *) (gpointer) values->data);
+  g_object_set_qdata_full (object, plugin_name_quark (),
+                           g_strdup (fj_plugin_info_get_name (info)), g_free);
+
+  return object;
+}
+
+const char *
+_fj_plugin_registry_get_object_name (GObject *object)
+{
+  const char *name;
+
+  g_return_val_if_fail (G_IS_OBJECT (object), NULL);
+
+  name = g_object_get_qdata (object, plugin_name_quark ());
+
+  return name != NULL ? name : G_OBJECT_TYPE_NAME (object);
 }
 
 static int

@@ -32,6 +32,7 @@ G_BEGIN_DECLS
 # include "fj-plugin.h"
 # include "fj-plugin-info.h"
 # include "fj-plugin-registry.h"
+# include "fj-prices.h"
 # include "fj-simulator.h"
 #undef FORKJOIN_INSIDE
 

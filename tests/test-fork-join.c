@@ -576,6 +576,405 @@ test_fork_join_misuse (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
 }
 
+/* Reading results back */
+
+static FjAgentResult *
+round_trip (FjAgentResult *result)
+{
+  g_autoptr(JsonNode) node = fj_agent_result_to_json (result);
+  g_autofree char *text = json_to_string (node, FALSE);
+  g_autoptr(JsonNode) parsed = json_from_string (text, NULL);
+  g_autoptr(GError) error = NULL;
+  FjAgentResult *ret;
+
+  g_assert_nonnull (parsed);
+  ret = fj_agent_result_new_from_json (parsed, fj_agent_result_get_index (result), &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (ret);
+
+  return ret;
+}
+
+static void
+assert_same_result (FjAgentResult *a,
+                    FjAgentResult *b)
+{
+  const GError *ea = fj_agent_result_get_error (a);
+  const GError *eb = fj_agent_result_get_error (b);
+
+  g_assert_cmpstr (fj_agent_result_get_agent_name (a), ==, fj_agent_result_get_agent_name (b));
+  g_assert_cmpuint (fj_agent_result_get_index (a), ==, fj_agent_result_get_index (b));
+  g_assert_cmpint (fj_agent_result_get_status (a), ==, fj_agent_result_get_status (b));
+  g_assert_cmpstr (fj_agent_result_get_output (a), ==, fj_agent_result_get_output (b));
+  g_assert_cmpstr (fj_agent_result_get_partial_output (a), ==, fj_agent_result_get_partial_output (b));
+  g_assert_cmpstr (fj_agent_result_get_stop_reason (a), ==, fj_agent_result_get_stop_reason (b));
+  g_assert_cmpstr (fj_agent_result_get_model (a), ==, fj_agent_result_get_model (b));
+  g_assert_cmpuint (fj_agent_result_get_attempts (a), ==, fj_agent_result_get_attempts (b));
+  g_assert_cmpuint (fj_agent_result_get_turns (a), ==, fj_agent_result_get_turns (b));
+  g_assert_true (fj_usage_equal (fj_agent_result_get_usage (a), fj_agent_result_get_usage (b)));
+  /* JSON keeps milliseconds. */
+  g_assert_cmpfloat_with_epsilon (fj_agent_result_get_duration (a), fj_agent_result_get_duration (b), 0.0006);
+  if (fj_agent_result_get_cost (a) < 0)
+    g_assert_cmpfloat (fj_agent_result_get_cost (b), <, 0);
+  else
+    g_assert_cmpfloat_with_epsilon (fj_agent_result_get_cost (a), fj_agent_result_get_cost (b), 1e-12);
+
+  g_assert_true ((ea == NULL) == (eb == NULL));
+  if (ea != NULL)
+    {
+      g_assert_cmpuint (ea->domain, ==, eb->domain);
+      g_assert_cmpint (ea->code, ==, eb->code);
+      g_assert_cmpstr (ea->message, ==, eb->message);
+    }
+}
+
+static void
+test_result_from_json (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new (degraded_scenario);
+  g_autoptr(FjClient) client = fj_test_client_new (sim);
+  g_autoptr(FjAgentRunner) runner = fj_agent_runner_new (client);
+  g_autoptr(FjForkJoinTask) task = fj_fork_join_task_new (runner, NULL);
+  g_autoptr(GListStore) agents = analysts_new ();
+  g_autoptr(FjForkJoinResult) result = NULL;
+  GPtrArray *results;
+
+  fj_client_set_max_retries (client, 0);
+  fj_agent_runner_set_prices (runner, fj_prices_get_default ());
+  result = run_task (task, G_LIST_MODEL (agents), NULL);
+  results = fj_fork_join_result_get_results (result);
+
+  g_assert_cmpint (fj_agent_result_get_status (result_at (result, 1)), ==, FJ_AGENT_STATUS_FAILED);
+  g_assert_cmpstr (fj_agent_result_get_model (result_at (result, 0)), ==, FJ_AGENT_DEFAULT_MODEL);
+  g_assert_cmpfloat (fj_agent_result_get_cost (result_at (result, 0)), >, 0);
+
+  for (guint i = 0; i < results->len; i++)
+    {
+      g_autoptr(FjAgentResult) back = round_trip (g_ptr_array_index (results, i));
+
+      g_assert_true (fj_agent_result_get_finished (back));
+      assert_same_result (g_ptr_array_index (results, i), back);
+    }
+}
+
+static void
+test_result_from_json_fields (void)
+{
+  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(FjAgentResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  FjUsage *usage;
+
+  /* Either spelling of a status; cancelled; the minimum. */
+  node = json_from_string ("{\"name\": \"slow\", \"status\": \"timed-out\","
+                           " \"error\": {\"code\": \"timed_out\", \"message\": \"slow: timed out\"},"
+                           " \"partial_output\": \"half\", \"duration_ms\": 1500, \"attempts\": 2,"
+                           " \"usage\": {\"input_tokens\": 7, \"output_tokens\": 3, \"service_tier\": \"standard\"},"
+                           " \"cost_usd\": 0.25, \"model\": \"claude-opus-5-5\", \"plugin\": \"ignored\"}", NULL);
+  result = fj_agent_result_new_from_json (node, 4, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (fj_agent_result_get_index (result), ==, 4);
+  g_assert_cmpstr (fj_agent_result_get_agent_name (result), ==, "slow");
+  g_assert_cmpint (fj_agent_result_get_status (result), ==, FJ_AGENT_STATUS_TIMED_OUT);
+  g_assert_error ((GError *) fj_agent_result_get_error (result), FJ_ERROR, FJ_ERROR_TIMED_OUT);
+  g_assert_cmpstr (fj_agent_result_get_error_message (result), ==, "slow: timed out");
+  g_assert_cmpstr (fj_agent_result_get_partial_output (result), ==, "half");
+  g_assert_null (fj_agent_result_get_output (result));
+  g_assert_cmpfloat (fj_agent_result_get_duration (result), ==, 1.5);
+  g_assert_cmpuint (fj_agent_result_get_attempts (result), ==, 2);
+  g_assert_cmpuint (fj_agent_result_get_turns (result), ==, 0);
+  usage = fj_agent_result_get_usage (result);
+  g_assert_cmpint (usage->input_tokens, ==, 7);
+  g_assert_cmpint (usage->output_tokens, ==, 3);
+  g_assert_cmpint (usage->cache_read_input_tokens, ==, 0);
+  g_assert_cmpfloat (fj_agent_result_get_cost (result), ==, 0.25);
+  g_assert_cmpstr (fj_agent_result_get_model (result), ==, "claude-opus-5-5");
+  g_clear_object (&result);
+  g_clear_pointer (&node, json_node_unref);
+
+  node = json_from_string ("{\"name\": \"gone\", \"status\": \"cancelled\","
+                           " \"error\": {\"code\": \"cancelled\", \"message\": \"gone: cancelled\"}}", NULL);
+  result = fj_agent_result_new_from_json (node, 0, &error);
+  g_assert_no_error (error);
+  g_assert_error ((GError *) fj_agent_result_get_error (result), G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpstr (fj_agent_result_get_error_code (result), ==, "cancelled");
+  g_assert_cmpfloat (fj_agent_result_get_cost (result), <, 0);
+  g_assert_null (fj_agent_result_get_model (result));
+  g_clear_object (&result);
+  g_clear_pointer (&node, json_node_unref);
+
+  /* A tool's own error reads back as "error". */
+  node = json_from_string ("{\"name\": \"x\", \"status\": \"failed\","
+                           " \"error\": {\"code\": \"error\", \"message\": \"x: disk full\"}}", NULL);
+  result = fj_agent_result_new_from_json (node, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (fj_agent_result_get_error_code (result), ==, "error");
+}
+
+typedef struct
+{
+  const char *json;
+  const char *message;
+} BadResult;
+
+static void
+test_result_from_json_errors (void)
+{
+  static const BadResult bad[] = {
+    { "[]", "expected an agent result object, got an array" },
+    { "{\"name\": \"a\"}", "status: expected a status" },
+    { "{\"status\": \"done\"}", "status: unknown status \"done\"" },
+    { "{\"status\": 1}", "status: expected a status" },
+    { "{\"status\": \"success\", \"name\": 3}", "name: expected a string or null, got an integer" },
+    { "{\"status\": \"success\", \"output\": true}", "output: expected a string or null, got a boolean" },
+    { "{\"status\": \"failed\", \"error\": \"boom\"}", "error: expected an object with code and message, or null, got a string" },
+    { "{\"status\": \"failed\", \"error\": {\"message\": \"boom\"}}", "error.code: expected a string, got null" },
+    { "{\"status\": \"failed\", \"error\": {\"code\": \"kaboom\", \"message\": \"boom\"}}", "error.code: unknown error code \"kaboom\"" },
+    { "{\"status\": \"failed\", \"error\": {\"code\": \"server\", \"message\": 5}}", "error.message: expected a string or null, got an integer" },
+    { "{\"status\": \"success\", \"duration_ms\": -1}", "duration_ms: expected a non-negative number, got -1" },
+    { "{\"status\": \"success\", \"duration_ms\": \"1s\"}", "duration_ms: expected a non-negative number, got a string" },
+    { "{\"status\": \"success\", \"attempts\": 1.5}", "attempts: expected a non-negative integer, got 1.5" },
+    { "{\"status\": \"success\", \"turns\": -2}", "turns: expected a non-negative integer, got -2" },
+    { "{\"status\": \"success\", \"attempts\": 99999999999}", "attempts: 99999999999 is too large" },
+    { "{\"status\": \"success\", \"usage\": []}", "usage: expected an object of token counts, or null, got an array" },
+    { "{\"status\": \"success\", \"usage\": {\"input_tokens\": \"7\"}}", "usage.input_tokens: expected a non-negative integer, got a string" },
+    { "{\"status\": \"success\", \"usage\": {\"cache_read_input_tokens\": -7}}", "usage.cache_read_input_tokens: expected a non-negative integer, got -7" },
+    { "{\"status\": \"success\", \"cost_usd\": -0.5}", "cost_usd: expected a non-negative number, got -0.5" },
+    { "{\"status\": \"success\", \"model\": {}}", "model: expected a string or null, got an object" },
+    { "{\"status\": \"success\", \"stop_reason\": []}", "stop_reason: expected a string or null, got an array" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(JsonNode) node = json_from_string (bad[i].json, NULL);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(FjAgentResult) result = NULL;
+
+      g_assert_nonnull (node);
+      result = fj_agent_result_new_from_json (node, 0, &error);
+      g_assert_null (result);
+      g_assert_error (error, FJ_ERROR, FJ_ERROR_SPEC);
+      if (!g_str_has_prefix (error->message, bad[i].message))
+        g_error ("%s: got \"%s\", expected \"%s\"", bad[i].json, error->message, bad[i].message);
+    }
+}
+
+/* Resuming */
+
+typedef struct
+{
+  guint n_started;
+  guint n_finished;
+} RunnerSignals;
+
+static void
+agent_started_cb (FjAgentRunner *runner,
+                  FjAgentResult *result,
+                  RunnerSignals *signals)
+{
+  signals->n_started++;
+}
+
+static void
+agent_finished_cb (FjAgentRunner *runner,
+                   FjAgentResult *result,
+                   RunnerSignals *signals)
+{
+  signals->n_finished++;
+}
+
+/* Every agent by name, so the simulator counts each one's requests. */
+static const char *resume_scenario =
+  "{\"seed\": 21, \"latency\": 0.02, \"output_tokens\": 10,"
+  " \"agents\": ["
+  "   {\"name\": \"financial\", \"match\": \"financial analyst\"},"
+  "   {\"name\": \"technical\", \"match\": \"technical analyst\","
+  "    \"failures\": [{\"status\": 500, \"attempts\": 1}]},"
+  "   {\"name\": \"market\", \"match\": \"market analyst\"}"
+  " ]}";
+
+static FjForkJoinResult *
+resume_task (FjForkJoinTask *task,
+             GListModel     *agents,
+             GPtrArray      *previous,
+             GError        **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  fj_fork_join_task_resume_async (task, agents, "Analyze Q3 performance for ACME Corp", previous, NULL,
+                                  fj_test_async_result_cb, &result);
+  fj_test_wait_result (&result, 60);
+  return fj_fork_join_task_resume_finish (task, result, error);
+}
+
+static void
+test_fork_join_resume (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new (resume_scenario);
+  g_autoptr(FjClient) client = fj_test_client_new (sim);
+  g_autoptr(FjAgentRunner) runner = fj_agent_runner_new (client);
+  g_autoptr(TestSynth) synth = g_object_new (TEST_TYPE_SYNTH, NULL);
+  g_autoptr(FjForkJoinTask) task = fj_fork_join_task_new (runner, FJ_SYNTHESIZER (synth));
+  g_autoptr(GListStore) agents = analysts_new ();
+  g_autoptr(FjForkJoinResult) first = NULL;
+  g_autoptr(FjForkJoinResult) second = NULL;
+  g_autoptr(GPtrArray) previous = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GError) error = NULL;
+  RunnerSignals signals = { 0 };
+  GListModel *model;
+  const char *output;
+  guint n_requests;
+
+  fj_client_set_max_retries (client, 0);
+  fj_fork_join_task_set_prices (task, fj_prices_get_default ());
+  fj_fork_join_task_set_min_successes (task, 3);
+
+  first = run_task (task, G_LIST_MODEL (agents), NULL);
+  g_assert_cmpint (fj_fork_join_result_get_status (first), ==, FJ_FORK_JOIN_STATUS_FAILED);
+  g_assert_error ((GError *) fj_fork_join_result_get_error (first), FJ_ERROR, FJ_ERROR_QUORUM_NOT_MET);
+  g_assert_cmpint (fj_agent_result_get_status (result_at (first, 1)), ==, FJ_AGENT_STATUS_FAILED);
+  g_assert_cmpuint (synth->n_calls, ==, 0);
+  g_assert_cmpuint (fj_simulator_get_attempts (sim, "financial"), ==, 1);
+  g_assert_cmpuint (fj_simulator_get_attempts (sim, "technical"), ==, 1);
+  g_assert_cmpuint (fj_simulator_get_attempts (sim, "market"), ==, 1);
+  n_requests = fj_simulator_get_n_requests (sim);
+
+  /* What `forkjoin-tool resume` does: the earlier results from JSON. */
+  for (guint i = 0; i < 3; i++)
+    g_ptr_array_add (previous, round_trip (result_at (first, i)));
+
+  g_signal_connect (runner, "agent-started", G_CALLBACK (agent_started_cb), &signals);
+  g_signal_connect (runner, "agent-finished", G_CALLBACK (agent_finished_cb), &signals);
+  second = resume_task (task, G_LIST_MODEL (agents), previous, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (second);
+  g_signal_handlers_disconnect_by_data (runner, &signals);
+
+  /* Requests for the agent that failed, and only for it. */
+  g_assert_cmpuint (fj_simulator_get_n_requests (sim), ==, n_requests + 1);
+  g_assert_cmpuint (fj_simulator_get_attempts (sim, "financial"), ==, 1);
+  g_assert_cmpuint (fj_simulator_get_attempts (sim, "technical"), ==, 2);
+  g_assert_cmpuint (fj_simulator_get_attempts (sim, "market"), ==, 1);
+  g_assert_cmpuint (signals.n_started, ==, 1);
+  g_assert_cmpuint (signals.n_finished, ==, 1);
+
+  /* A normal run's result over the union. */
+  if (fj_fork_join_result_get_error (second))
+    g_test_message ("resume: %s", fj_fork_join_result_get_error (second)->message);
+  g_assert_cmpint (fj_fork_join_result_get_status (second), ==, FJ_FORK_JOIN_STATUS_COMPLETE);
+  g_assert_null (fj_fork_join_result_get_error (second));
+  g_assert_cmpuint (fj_fork_join_result_get_results (second)->len, ==, 3);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_assert_cmpint (fj_agent_result_get_status (result_at (second, i)), ==, FJ_AGENT_STATUS_SUCCESS);
+      g_assert_cmpuint (fj_agent_result_get_index (result_at (second, i)), ==, i);
+      g_assert_cmpfloat (fj_agent_result_get_cost (result_at (second, i)), >, 0);
+    }
+  assert_same_result (result_at (first, 0), result_at (second, 0));
+  assert_same_result (result_at (first, 2), result_at (second, 2));
+  g_assert_cmpuint (fj_agent_result_get_attempts (result_at (second, 1)), ==, 1);
+
+  g_assert_cmpuint (synth->n_calls, ==, 1);
+  output = fj_fork_join_result_get_output (second);
+  g_assert_nonnull (strstr (output, "## financial-analyst\n"));
+  g_assert_nonnull (strstr (output, "## technical-analyst\n"));
+  g_assert_nonnull (strstr (output, "## market-analyst\n"));
+  g_assert_null (strstr (output, "Missing"));
+
+  /* Counters, usage and the live model count the kept agents. */
+  g_assert_cmpuint (fj_agent_runner_get_n_succeeded (runner), ==, 3);
+  g_assert_cmpuint (fj_agent_runner_get_n_failed (runner), ==, 0);
+  g_assert_cmpuint (fj_agent_runner_get_n_pending (runner), ==, 0);
+  g_assert_cmpint (fj_agent_runner_get_usage (runner)->output_tokens, ==, 30);
+  g_assert_cmpint (fj_fork_join_result_get_usage (second)->output_tokens, ==, 30);
+  g_assert_cmpfloat (fj_fork_join_result_get_cost (second), >, 0);
+  model = fj_agent_runner_get_results (runner);
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, 3);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(FjAgentResult) item = g_list_model_get_item (model, i);
+
+      g_assert_true (item == result_at (second, i));
+      g_assert_true (fj_agent_result_get_finished (item));
+    }
+
+  /* The caller's results are left alone. */
+  g_assert_cmpint (fj_agent_result_get_status (g_ptr_array_index (previous, 1)), ==, FJ_AGENT_STATUS_FAILED);
+}
+
+static void
+test_fork_join_resume_all_kept (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"seed\": 22, \"latency\": 0.01, \"output_tokens\": 5}");
+  g_autoptr(FjClient) client = fj_test_client_new (sim);
+  g_autoptr(FjAgentRunner) runner = fj_agent_runner_new (client);
+  g_autoptr(TestSynth) synth = g_object_new (TEST_TYPE_SYNTH, NULL);
+  g_autoptr(FjForkJoinTask) task = fj_fork_join_task_new (runner, FJ_SYNTHESIZER (synth));
+  g_autoptr(GListStore) agents = analysts_new ();
+  g_autoptr(FjForkJoinResult) first = NULL;
+  g_autoptr(FjForkJoinResult) second = NULL;
+  g_autoptr(GError) error = NULL;
+  guint n_requests;
+
+  first = run_task (task, G_LIST_MODEL (agents), NULL);
+  g_assert_cmpint (fj_fork_join_result_get_status (first), ==, FJ_FORK_JOIN_STATUS_COMPLETE);
+  n_requests = fj_simulator_get_n_requests (sim);
+
+  /* Straight from the earlier result: nothing runs but the synthesis. */
+  second = resume_task (task, G_LIST_MODEL (agents), fj_fork_join_result_get_results (first), &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (fj_fork_join_result_get_status (second), ==, FJ_FORK_JOIN_STATUS_COMPLETE);
+  g_assert_cmpuint (fj_simulator_get_n_requests (sim), ==, n_requests);
+  g_assert_cmpuint (synth->n_calls, ==, 2);
+  g_assert_cmpstr (fj_fork_join_result_get_output (second), ==, fj_fork_join_result_get_output (first));
+  g_assert_cmpuint (fj_agent_runner_get_n_succeeded (runner), ==, 3);
+  g_assert_false (fj_agent_runner_get_running (runner));
+  for (guint i = 0; i < 3; i++)
+    assert_same_result (result_at (first, i), result_at (second, i));
+}
+
+static void
+test_fork_join_resume_mismatch (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"seed\": 23, \"latency\": 0.01, \"output_tokens\": 5}");
+  g_autoptr(FjClient) client = fj_test_client_new (sim);
+  g_autoptr(FjAgentRunner) runner = fj_agent_runner_new (client);
+  g_autoptr(FjForkJoinTask) task = fj_fork_join_task_new (runner, NULL);
+  g_autoptr(GListStore) agents = analysts_new ();
+  g_autoptr(GPtrArray) previous = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(FjForkJoinResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  /* Too few. */
+  g_ptr_array_add (previous, fj_agent_result_new ("financial-analyst", 0));
+  g_ptr_array_add (previous, fj_agent_result_new ("technical-analyst", 1));
+  result = resume_task (task, G_LIST_MODEL (agents), previous, &error);
+  g_assert_null (result);
+  g_assert_error (error, FJ_ERROR, FJ_ERROR_SPEC);
+  g_assert_cmpstr (error->message, ==, "the earlier run has 2 agent results for 3 agents");
+  g_clear_error (&error);
+
+  /* Another name. */
+  g_ptr_array_add (previous, fj_agent_result_new ("marketing-analyst", 2));
+  result = resume_task (task, G_LIST_MODEL (agents), previous, &error);
+  g_assert_null (result);
+  g_assert_error (error, FJ_ERROR, FJ_ERROR_SPEC);
+  g_assert_cmpstr (error->message, ==,
+                   "agent 2 is \"market-analyst\" but the earlier run's agent 2 is \"marketing-analyst\"");
+  g_clear_error (&error);
+
+  g_assert_cmpuint (fj_simulator_get_n_requests (sim), ==, 0);
+  g_assert_false (fj_agent_runner_get_running (runner));
+
+  /* Nothing succeeded before: everything runs. */
+  g_ptr_array_remove_index (previous, 2);
+  g_ptr_array_add (previous, fj_agent_result_new ("market-analyst", 2));
+  result = resume_task (task, G_LIST_MODEL (agents), previous, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (fj_fork_join_result_get_status (result), ==, FJ_FORK_JOIN_STATUS_COMPLETE);
+  g_assert_cmpuint (fj_simulator_get_n_requests (sim), ==, 3);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -594,6 +993,12 @@ main (int   argc,
   g_test_add_func ("/Forkjoin/ForkJoin/no-synthesizer", test_fork_join_no_synthesizer);
   g_test_add_func ("/Forkjoin/ForkJoin/run-twice", test_fork_join_run_twice);
   g_test_add_func ("/Forkjoin/ForkJoin/misuse", test_fork_join_misuse);
+  g_test_add_func ("/Forkjoin/AgentResult/from-json", test_result_from_json);
+  g_test_add_func ("/Forkjoin/AgentResult/from-json-fields", test_result_from_json_fields);
+  g_test_add_func ("/Forkjoin/AgentResult/from-json-errors", test_result_from_json_errors);
+  g_test_add_func ("/Forkjoin/ForkJoin/resume", test_fork_join_resume);
+  g_test_add_func ("/Forkjoin/ForkJoin/resume-all-kept", test_fork_join_resume_all_kept);
+  g_test_add_func ("/Forkjoin/ForkJoin/resume-mismatch", test_fork_join_resume_mismatch);
 
   return g_test_run ();
 }

@@ -90,6 +90,16 @@ run_case (const char *synthesizer_name,
   g_assert_cmpuint (fj_fork_join_result_get_results (result)->len, ==, 3);
   output = fj_fork_join_result_get_output (result);
 
+  /* The JSON names the plugin by the short name it was created under. */
+  if (which != CASE_FAILED)
+    {
+      g_autoptr(JsonNode) json = fj_fork_join_result_to_json (result);
+      JsonObject *synthesis = json_object_get_object_member (json_node_get_object (json), "synthesis");
+
+      g_assert_nonnull (synthesis);
+      g_assert_cmpstr (json_object_get_string_member (synthesis, "plugin"), ==, synthesizer_name);
+    }
+
   switch (which)
     {
     case CASE_COMPLETE:
