@@ -34,6 +34,7 @@ G_BEGIN_DECLS
 # include "fj-plugin-registry.h"
 # include "fj-prices.h"
 # include "fj-simulator.h"
+# include "fj-spec.h"
 #undef FORKJOIN_INSIDE
 
 G_END_DECLS
