@@ -1,6 +1,6 @@
 # forkjoin — the two set-up commands.
 #
-#   make demo   install what is missing, build, run the demos against the simulator
+#   make demo   install what is missing, build, run the seed fork-join against the simulator
 #   make test   install what is missing, build, run every test
 #
 # BUILDDIR and MESON_ARGS may be overridden.
@@ -23,13 +23,12 @@ setup: deps $(BUILDDIR)/build.ninja
 build: setup
 	meson compile -C $(BUILDDIR)
 
+# The seed fork-join through the command line, against the built-in
+# simulator: `meson devenv` puts the built tool on PATH and the built
+# plugins in FORKJOIN_PLUGIN_PATH.
 demo: build
-	$(BUILDDIR)/examples/c/fj-stream-demo --simulate
-	@echo
-	$(BUILDDIR)/examples/c/fj-team-demo --simulate --scenario data/scenarios/research-team.json
-	@echo
-	FORKJOIN_PLUGIN_PATH=$(BUILDDIR)/plugins/synthesis/llm \
-	  $(BUILDDIR)/examples/c/fj-fork-join-demo --simulate --scenario data/scenarios/q3-demo.json
+	meson devenv -C $(BUILDDIR) -w $(CURDIR) \
+	  forkjoin-tool run --simulate=data/scenarios/q3-demo.json data/examples/q3-analysis.json
 
 test: build
 	GIO_USE_PROXY_RESOLVER=dummy meson test -C $(BUILDDIR) --print-errorlogs

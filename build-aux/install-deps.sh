@@ -22,6 +22,7 @@ PACKAGES="
   gir1.2-json-1.0
   glib-networking
   python3-gi
+  python3-jsonschema
   openssl
 "
 

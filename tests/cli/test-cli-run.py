@@ -1,0 +1,932 @@
+#!/usr/bin/python3
+# test-cli-run.py — forkjoin-tool run and resume against in-process simulators
+#
+# Copyright 2026 The forkjoin authors
+#
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# TAP on stdout.  Environment (tests/cli/meson.build): FORKJOIN_TOOL, the
+# binary; FORKJOIN_PLUGIN_PATH; FJ_DATA_DIR, the source data/ directory.
+# Standard library only; every server is on loopback.
+
+import hashlib
+import http.server
+import json
+import os
+import pty
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import traceback
+import xml.etree.ElementTree as ET
+
+TOOL = os.environ["FORKJOIN_TOOL"]
+DATA = os.environ["FJ_DATA_DIR"]
+Q3 = os.path.join(DATA, "examples", "q3-analysis.json")
+Q3_DEMO = os.path.join(DATA, "scenarios", "q3-demo.json")
+Q3_AGENTS = ["market-analyst", "technical-analyst", "financial-analyst"]
+AGENT_FIELDS = {"name", "status", "output", "partial_output", "error", "duration_ms",
+                "attempts", "turns", "stop_reason", "usage", "cost_usd"}
+USAGE_FIELDS = {"input_tokens", "output_tokens", "cache_creation_input_tokens",
+                "cache_read_input_tokens"}
+EVENTS = {"queued", "started", "first_token", "delta", "retrying", "paused", "finished",
+          "synthesis_started", "synthesis_finished", "done"}
+TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+TMP = tempfile.TemporaryDirectory(prefix="fj-cli-run-")
+tests = []
+
+
+def test(fn):
+    tests.append(fn)
+    return fn
+
+
+class Failure(Exception):
+    pass
+
+
+def check(condition, message):
+    if not condition:
+        raise Failure(message)
+
+
+def path(name):
+    return os.path.join(TMP.name, name)
+
+
+def write(name, content):
+    with open(path(name), "w", encoding="utf-8") as f:
+        if isinstance(content, str):
+            f.write(content)
+        else:
+            json.dump(content, f, indent=2)
+    return path(name)
+
+
+def load_q3():
+    with open(Q3, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def env(**extra):
+    """The test environment without credentials or a prices override."""
+    e = {k: v for k, v in os.environ.items()
+         if not k.startswith("ANTHROPIC_") and k != "FORKJOIN_PRICES"}
+    e.update(extra)
+    return e
+
+
+def run(*args, environ=None, timeout=120, stdin_text=None):
+    return subprocess.run([TOOL, *args], env=environ if environ is not None else env(),
+                          capture_output=True, text=True, timeout=timeout,
+                          input=stdin_text,
+                          stdin=None if stdin_text is not None else subprocess.DEVNULL)
+
+
+def expect_status(proc, status, what):
+    check(proc.returncode == status,
+          "%s: exit status %d, expected %d\nstderr: %s" % (what, proc.returncode, status,
+                                                          proc.stderr.strip()[-2000:]))
+
+
+def parse_events(text):
+    events = []
+    for number, line in enumerate(text.splitlines(), 1):
+        try:
+            event = json.loads(line)
+        except ValueError:
+            raise Failure("stdout line %d is not JSON: %r" % (number, line[:200]))
+        check(isinstance(event, dict), "event line %d is not an object" % number)
+        events.append(event)
+    return events
+
+
+def check_events(events, agents):
+    """Format and order every --events stream must have."""
+    check(len(events) > 0, "no events")
+    for i, event in enumerate(events):
+        check(event.get("event") in EVENTS, "unknown event %r" % event.get("event"))
+        check(isinstance(event.get("seq"), int), "event %d: seq is not an integer" % i)
+        check(isinstance(event.get("time"), str) and TIME_RE.match(event["time"]),
+              "event %d: time %r is not RFC 3339 UTC with milliseconds" % (i, event.get("time")))
+        if i > 0:
+            check(event["seq"] > events[i - 1]["seq"], "seq does not increase at event %d" % i)
+        if event["event"] in ("queued", "started", "first_token", "delta", "retrying",
+                              "finished"):
+            check(event.get("agent") in agents, "event %d: agent %r" % (i, event.get("agent")))
+            check(event.get("index") == agents.index(event["agent"]),
+                  "event %d: index %r for %s" % (i, event.get("index"), event["agent"]))
+        else:
+            check("agent" not in event, "event %d (%s) names an agent" % (i, event["event"]))
+    check(events[0]["seq"] in (0, 1), "seq starts at %r" % events[0]["seq"])
+    check(events[-1]["event"] == "done", "the last event is %r, not done" % events[-1]["event"])
+    check(sum(1 for e in events if e["event"] == "done") == 1, "more than one done")
+
+    # Per agent: queued < started < first_token < deltas < finished.
+    for agent in agents:
+        mine = [e for e in events if e.get("agent") == agent]
+        names = [e["event"] for e in mine]
+        if not names:
+            continue
+        check(names[0] == "queued", "%s: first event %s" % (agent, names[0]))
+        check(names.count("queued") == 1 and names.count("finished") == 1,
+              "%s: queued/finished not once each: %s" % (agent, names))
+        check(names[-1] == "finished", "%s: last event %s" % (agent, names[-1]))
+        if "started" in names:
+            check(names.index("started") == 1, "%s: started out of order: %s" % (agent, names))
+        for name in ("first_token", "delta", "retrying"):
+            if name in names:
+                check("started" in names and names.index(name) > names.index("started"),
+                      "%s: %s before started" % (agent, name))
+        if "delta" in names:
+            check("first_token" in names and names.index("first_token") < names.index("delta"),
+                  "%s: delta before first_token" % agent)
+
+    finished = [i for i, e in enumerate(events) if e["event"] == "finished"]
+    for i, e in enumerate(events):
+        if e["event"] == "synthesis_started":
+            check(all(j < i for j in finished), "synthesis started before every agent finished")
+        if e["event"] == "synthesis_finished":
+            check(any(x["event"] == "synthesis_started" for x in events[:i]),
+                  "synthesis_finished without synthesis_started")
+
+
+def max_running(events):
+    running = peak = 0
+    for e in events:
+        if e["event"] == "started":
+            running += 1
+            peak = max(peak, running)
+        elif e["event"] == "finished" and any(x["event"] == "started" and x["agent"] == e["agent"]
+                                             for x in events):
+            running -= 1
+    return peak
+
+
+def sha256(file_name):
+    with open(file_name, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+# Scenarios and specs of this test, in its temporary directory.
+FAST = write("fast.json", {"seed": 3, "latency": 0.05, "output_tokens": 20,
+                           "tokens_per_second": 0})
+STREAM = write("stream.json", {"seed": 3, "latency": 0.05, "output_tokens": 20,
+                               "tokens_per_second": 400})
+FAST_DEGRADED = write("fast-degraded.json", {
+    "seed": 3, "latency": 0.05, "output_tokens": 20, "tokens_per_second": 0,
+    "agents": [{"name": "technical-analyst", "match": "technical analyst",
+                "failures": [{"status": 400}]}]})
+TOO_MANY_FAIL = write("too-many-fail.json", {
+    "seed": 3, "latency": 0.05, "output_tokens": 20, "tokens_per_second": 0,
+    "agents": [{"name": "technical-analyst", "match": "technical analyst",
+                "failures": [{"status": 400}]},
+               {"name": "market-analyst", "match": "market analyst",
+                "failures": [{"status": 400}]}]})
+SLOW = write("slow.json", {"seed": 3, "latency": 60, "output_tokens": 20})
+LATE = write("late.json", {"seed": 3, "latency": 4, "output_tokens": 20,
+                           "tokens_per_second": 0,
+                           "agents": [{"name": "synthesizer", "match": "synthesi",
+                                       "latency": 0.05}]})
+
+
+def quorum_1_spec():
+    spec = load_q3()
+    spec["min_successes"] = 1
+    return write("quorum-1.json", spec)
+
+
+QUORUM_1 = quorum_1_spec()
+
+
+@test
+def help_lists_commands():
+    for args in (["--help"], ["help"]):
+        proc = run(*args)
+        expect_status(proc, 0, " ".join(args))
+        for command in ("run", "resume", "bench", "simulate", "plugins", "validate"):
+            check(re.search(r"^\s+%s\s+\S" % command, proc.stdout, re.M),
+                  "%s does not list %s with a summary" % (" ".join(args), command))
+    proc = run("--version")
+    expect_status(proc, 0, "--version")
+    check(re.match(r"^forkjoin-tool \d+\.\d+", proc.stdout), "--version: %r" % proc.stdout)
+
+
+@test
+def usage_errors_exit_2():
+    proc = run()
+    expect_status(proc, 2, "no command")
+    check(proc.stdout == "", "no command: usage went to stdout")
+    check(proc.stderr.startswith("forkjoin-tool: ") and "Usage" in proc.stderr,
+          "no command: %r" % proc.stderr[:300])
+    proc = run("frobnicate")
+    expect_status(proc, 2, "unknown command")
+    check("forkjoin-tool: " in proc.stderr and "frobnicate" in proc.stderr,
+          "unknown command: %r" % proc.stderr[:300])
+    for args, what in ((["run"], "no SPEC"),
+                       (["run", Q3, Q3], "two SPECs"),
+                       (["run", "--simulate", "--no-such-option", Q3], "unknown option"),
+                       (["run", "--simulate", "--json", "--markdown", Q3], "--json --markdown"),
+                       (["run", "--simulate", "--input", "a", "--input-file", Q3, Q3],
+                        "--input with --input-file"),
+                       (["run", "--simulate", "--max-concurrent", "many", Q3],
+                        "--max-concurrent many"),
+                       (["run", "--simulate", "--timeout", "fast", Q3], "--timeout fast"),
+                       (["run", "--simulate", "--deadline", "-1", Q3], "--deadline -1"),
+                       (["run", "--simulate", "--output", path("no/such/dir/x.json"), Q3],
+                        "--output into a missing directory"),
+                       (["run", "--simulate", "--events", "--json", Q3],
+                        "--events --json without --output"),
+                       (["run", "--simulate=" + path("no-such-scenario.json"), Q3],
+                        "missing scenario"),
+                       (["run", "--simulate", "--prices", path("no-such-prices.json"), Q3],
+                        "missing prices file")):
+        proc = run(*args)
+        expect_status(proc, 2, what)
+        check(proc.stderr.startswith("forkjoin-tool: "),
+              "%s: message does not start with forkjoin-tool: %r" % (what, proc.stderr[:200]))
+        check(proc.stdout == "", "%s: wrote to stdout" % what)
+
+
+@test
+def run_and_resume_help():
+    proc = run("run", "--help")
+    expect_status(proc, 0, "run --help")
+    check("forkjoin-tool run" in proc.stdout, "run --help: no usage line")
+    for option in ("--input", "--input-file", "--max-concurrent", "--timeout", "--deadline",
+                   "--json", "--markdown", "--output", "--events", "--simulate",
+                   "--sequential", "--timeline", "--api-key-file", "--prices"):
+        check(option in proc.stdout, "run --help lacks %s" % option)
+    proc = run("resume", "--help")
+    expect_status(proc, 0, "resume --help")
+    for option in ("--json", "--markdown", "--output", "--events", "--timeline",
+                   "--simulate", "--api-key-file", "--prices", "--force"):
+        check(option in proc.stdout, "resume --help lacks %s" % option)
+    check("--input" not in proc.stdout, "resume --help offers --input")
+
+
+@test
+def q3_demo_json_field_by_field():
+    proc = run("run", "--simulate=" + Q3_DEMO, Q3, "--json")
+    expect_status(proc, 0, "q3 demo (degraded)")
+    doc = json.loads(proc.stdout)
+    for key in ("status", "input", "spec", "agents", "synthesis", "usage", "cost_usd",
+                "wall_ms"):
+        check(key in doc, "the document lacks %s" % key)
+    check(doc["status"] == "degraded", "status %r" % doc["status"])
+    check(doc["input"] == load_q3()["input"], "input %r" % doc["input"])
+    check(doc["spec"]["path"] == Q3, "spec.path %r" % doc["spec"]["path"])
+    check(doc["spec"]["sha256"] == sha256(Q3), "spec.sha256 %r" % doc["spec"]["sha256"])
+    check([a["name"] for a in doc["agents"]] == Q3_AGENTS,
+          "agents not in spec order: %r" % [a["name"] for a in doc["agents"]])
+
+    total = {k: 0 for k in USAGE_FIELDS}
+    for agent in doc["agents"]:
+        name = agent["name"]
+        check(AGENT_FIELDS <= set(agent), "%s lacks %s" % (name, AGENT_FIELDS - set(agent)))
+        check(set(agent["usage"]) == USAGE_FIELDS, "%s usage fields %r" % (name, agent["usage"]))
+        check(isinstance(agent["duration_ms"], int) and agent["duration_ms"] >= 0,
+              "%s duration_ms %r" % (name, agent["duration_ms"]))
+        for k in USAGE_FIELDS:
+            total[k] += agent["usage"][k]
+        if name == "technical-analyst":
+            check(agent["status"] == "failed", "technical status %r" % agent["status"])
+            check(agent["error"]["code"] == "server", "technical error %r" % agent["error"])
+            check("technical-analyst" in agent["error"]["message"], "error names no agent")
+            check(agent["attempts"] == 3, "technical attempts %r" % agent["attempts"])
+            check(agent["output"] is None, "failed agent has output")
+            check(agent["usage"]["output_tokens"] == 0, "failed agent has output tokens")
+        else:
+            check(agent["status"] == "success", "%s status %r" % (name, agent["status"]))
+            check(agent["error"] is None, "%s error %r" % (name, agent["error"]))
+            check(isinstance(agent["output"], str) and agent["output"], "%s output" % name)
+            check(agent["attempts"] == 1 and agent["turns"] == 1,
+                  "%s attempts/turns %r/%r" % (name, agent["attempts"], agent["turns"]))
+            check(agent["stop_reason"] == "end_turn", "%s stop_reason %r" % (name, agent["stop_reason"]))
+            check(agent["usage"]["output_tokens"] == 60, "%s output tokens %r"
+                  % (name, agent["usage"]["output_tokens"]))
+            check(agent["usage"]["input_tokens"] > 0, "%s input tokens" % name)
+            check(isinstance(agent["cost_usd"], float) and agent["cost_usd"] > 0,
+                  "%s cost_usd %r" % (name, agent["cost_usd"]))
+
+    # data/prices.json: haiku 0.10 / 0.50, sonnet 2 / 10 dollars per million tokens.
+    market = doc["agents"][0]
+    expected = (market["usage"]["input_tokens"] * 0.1 + market["usage"]["output_tokens"] * 0.5) / 1e6
+    check(abs(market["cost_usd"] - expected) < 1e-9,
+          "market-analyst cost %r, expected %r" % (market["cost_usd"], expected))
+    financial = doc["agents"][2]
+    expected = (financial["usage"]["input_tokens"] * 2 + financial["usage"]["output_tokens"] * 10) / 1e6
+    check(abs(financial["cost_usd"] - expected) < 1e-9,
+          "financial-analyst cost %r, expected %r" % (financial["cost_usd"], expected))
+
+    synthesis = doc["synthesis"]
+    check(isinstance(synthesis, dict), "synthesis %r" % synthesis)
+    check(synthesis["plugin"] == "llm", "synthesis plugin %r" % synthesis["plugin"])
+    check(synthesis["status"] == "success", "synthesis status %r" % synthesis["status"])
+    check(isinstance(synthesis["output"], str) and synthesis["output"], "no synthesis output")
+    check(AGENT_FIELDS - {"name"} <= set(synthesis),
+          "synthesis lacks %s" % (AGENT_FIELDS - {"name"} - set(synthesis)))
+    for k in USAGE_FIELDS:
+        total[k] += synthesis["usage"][k]
+    check(doc["usage"] == total, "usage totals %r, agents + synthesis %r" % (doc["usage"], total))
+    parts = [a["cost_usd"] for a in doc["agents"] if a["cost_usd"]] + [synthesis["cost_usd"]]
+    check(abs(doc["cost_usd"] - sum(parts)) < 1e-9, "cost_usd %r, sum %r" % (doc["cost_usd"], sum(parts)))
+    check(isinstance(doc["wall_ms"], int) and doc["wall_ms"] > 0, "wall_ms %r" % doc["wall_ms"])
+    check(doc["error"] is None, "a degraded run has an error %r" % doc["error"])
+
+
+@test
+def complete_run_exits_0():
+    proc = run("run", "--simulate", Q3, "--json")
+    expect_status(proc, 0, "complete")
+    doc = json.loads(proc.stdout)
+    check(doc["status"] == "complete", "status %r" % doc["status"])
+    check(all(a["status"] == "success" for a in doc["agents"]), "not every agent succeeded")
+    check(proc.stderr == "", "stderr not empty: %r" % proc.stderr[:300])
+
+
+@test
+def failed_run_exits_1():
+    proc = run("run", "--simulate=" + TOO_MANY_FAIL, Q3, "--json")
+    expect_status(proc, 1, "too many failures")
+    doc = json.loads(proc.stdout)
+    check(doc["status"] == "failed", "status %r" % doc["status"])
+    check(doc["error"]["code"] == "quorum-not-met", "error %r" % doc["error"])
+    # The quorum policy's fail_fast may cancel the third agent once two failed.
+    statuses = [a["status"] for a in doc["agents"]]
+    check(statuses[:2] == ["failed", "failed"] and statuses[2] in ("success", "cancelled"),
+          "agent statuses %r" % statuses)
+    check(doc["agents"][0]["error"]["code"] == "invalid-request",
+          "market error %r" % doc["agents"][0]["error"])
+
+
+@test
+def text_output():
+    proc = run("run", "--simulate=" + FAST_DEGRADED, Q3)
+    expect_status(proc, 0, "text")
+    out = proc.stdout
+    check(out.startswith("degraded"), "headline: %r" % out[:100])
+    for name in Q3_AGENTS:
+        check(re.search(r"%s\s+(success|failed)\s+\d+\.\d\d s\s+1 attempt" % name, out),
+              "no status line for %s:\n%s" % (name, out))
+    check(re.search(r"\$0\.\d+", out), "no cost")
+    check("Synthesis (llm)" in out, "no synthesis heading")
+    check(re.search(r"Missing perspectives:\s+- technical-analyst", out), "missing not listed")
+    check("invalid" in out.lower(), "the failed agent's error is not shown")
+    check(not out.lstrip().startswith("{"), "text output is JSON")
+
+
+@test
+def markdown_output():
+    proc = run("run", "--simulate=" + FAST_DEGRADED, Q3, "--markdown")
+    expect_status(proc, 0, "markdown")
+    out = proc.stdout
+    check(out.startswith("# ") and "degraded" in out.splitlines()[0], "title: %r" % out[:80])
+    check("| Agent | Status |" in out, "no agent table")
+    for name in Q3_AGENTS:
+        check(re.search(r"^\| %s \| " % name, out, re.M), "no table row for %s" % name)
+        check("### %s" % name in out, "no section for %s" % name)
+    check("## Synthesis (llm)" in out, "no synthesis section")
+    check(re.search(r"## Missing perspectives\s+- \*\*technical-analyst\*\*", out),
+          "missing perspectives not listed")
+
+
+@test
+def output_file():
+    target = path("out.json")
+    proc = run("run", "--simulate=" + FAST, Q3, "--json", "--output", target)
+    expect_status(proc, 0, "--output")
+    check(proc.stdout == "", "stdout not empty with --output")
+    with open(target, encoding="utf-8") as f:
+        doc = json.load(f)
+    check(doc["status"] == "complete", "status %r" % doc["status"])
+    text_target = path("out.txt")
+    proc = run("run", "--simulate=" + FAST, Q3, "-o", text_target)
+    expect_status(proc, 0, "--output text")
+    with open(text_target, encoding="utf-8") as f:
+        check(f.read().startswith("complete"), "text file")
+
+
+@test
+def input_sources():
+    proc = run("run", "--simulate=" + FAST, Q3, "--json", "--input", "What about Q4?")
+    expect_status(proc, 0, "--input")
+    check(json.loads(proc.stdout)["input"] == "What about Q4?", "--input not used")
+    check("What about Q4?" in json.loads(proc.stdout)["agents"][0]["output"],
+          "the agents were not given --input")
+
+    input_file = write("input.txt", "From a file\n")
+    proc = run("run", "--simulate=" + FAST, Q3, "--json", "--input-file", input_file)
+    expect_status(proc, 0, "--input-file")
+    check(json.loads(proc.stdout)["input"] == "From a file", "--input-file not used")
+
+    proc = run("run", "--simulate=" + FAST, Q3, "--json", "--input-file", "-",
+               stdin_text="From stdin\n")
+    expect_status(proc, 0, "--input-file -")
+    check(json.loads(proc.stdout)["input"] == "From stdin", "--input-file - not used")
+
+    proc = run("run", "--simulate=" + FAST, Q3, "--input-file", path("no-such-input.txt"))
+    expect_status(proc, 2, "missing --input-file")
+    check("no-such-input.txt" in proc.stderr, "the error does not name the file")
+
+    spec = load_q3()
+    del spec["input"]
+    no_input = write("no-input.json", spec)
+    proc = run("run", "--simulate=" + FAST, no_input)
+    expect_status(proc, 2, "spec without input")
+    check("--input" in proc.stderr and "input" in proc.stderr, "message: %r" % proc.stderr)
+    proc = run("run", "--simulate=" + FAST, no_input, "--input", "Now with one", "--json")
+    expect_status(proc, 0, "spec without input, --input")
+
+
+@test
+def bad_specs_exit_2_with_position():
+    cases = {
+        "bad-timeout.json": ('{\n  "input": "x",\n  "agents": [\n'
+                             '    { "name": "a", "instructions": "x", "timeout": "fast" }\n'
+                             '  ]\n}\n', r"bad-timeout\.json:4:\d+: .*agents\[0\]\.timeout"),
+        "bad-key.json": ('{\n  "input": "x",\n  "agnets": []\n}\n',
+                         r"bad-key\.json:3:\d+: .*agnets"),
+        "bad-syntax.json": ('{\n  "input": "x",\n  "agents": [ { "name": "a" ]\n}\n',
+                            r"bad-syntax\.json:3:\d+:"),
+        "bad-empty.json": ("", r"bad-empty\.json(:\d+:\d+)?:"),
+    }
+    for name, (content, pattern) in cases.items():
+        spec = write(name, content)
+        proc = run("run", "--simulate", spec)
+        expect_status(proc, 2, name)
+        check(proc.stderr.startswith("forkjoin-tool: "), "%s: %r" % (name, proc.stderr[:200]))
+        check(re.search(pattern, proc.stderr), "%s: no %s in %r" % (name, pattern, proc.stderr))
+        check(proc.stdout == "", "%s: wrote to stdout" % name)
+    proc = run("run", "--simulate", path("no-such-spec.json"))
+    expect_status(proc, 2, "missing spec")
+    check("no-such-spec.json" in proc.stderr, "missing spec: %r" % proc.stderr)
+
+
+@test
+def no_credentials_exit_2():
+    proc = run("run", Q3)
+    expect_status(proc, 2, "no credentials")
+    for word in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "--api-key-file", "--simulate"):
+        check(word in proc.stderr, "the error does not name %s: %r" % (word, proc.stderr))
+    check(proc.stdout == "", "wrote to stdout")
+    for content, what in (("", "empty"), ("\n\nkey", "first line empty")):
+        key_file = write("empty-key", content)
+        proc = run("run", Q3, "--api-key-file", key_file)
+        expect_status(proc, 2, "%s key file" % what)
+        check("empty-key" in proc.stderr, "%s key file: %r" % (what, proc.stderr))
+    proc = run("run", Q3, "--api-key-file", path("no-such-key"))
+    expect_status(proc, 2, "missing key file")
+    check("no-such-key" in proc.stderr, "missing key file: %r" % proc.stderr)
+
+
+class RecordingHandler(http.server.BaseHTTPRequestHandler):
+    """Answers every request 401 and remembers its credentials."""
+    protocol_version = "HTTP/1.1"
+    seen = []
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(length)
+        RecordingHandler.seen.append((self.headers.get("x-api-key"),
+                                      self.headers.get("authorization")))
+        body = json.dumps({"type": "error", "error": {"type": "authentication_error",
+                                                      "message": "invalid x-api-key"}}).encode()
+        self.send_response(401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            self.wfile.write(body)
+        except OSError:
+            pass  # the client gave up on this agent (the quorum failed)
+
+    def log_message(self, *args):
+        pass
+
+
+@test
+def credentials_reach_the_api():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RecordingHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = "http://127.0.0.1:%d" % server.server_address[1]
+        key_file = write("key", "  file-key-123  \nsecond line\n")
+        cases = (
+            (["--api-key-file", key_file], {"ANTHROPIC_API_KEY": "env-key"},
+             ("file-key-123", None)),
+            ([], {"ANTHROPIC_API_KEY": "env-key"}, ("env-key", None)),
+            ([], {"ANTHROPIC_AUTH_TOKEN": "env-token"}, (None, "Bearer env-token")),
+        )
+        for args, extra, expected in cases:
+            RecordingHandler.seen = []
+            # A quorum of 1: no agent is cancelled before its request failed.
+            proc = run("run", QUORUM_1, "--json", *args,
+                       environ=env(ANTHROPIC_BASE_URL=url, **extra))
+            expect_status(proc, 1, "401 from the API with %s" % (args or extra))
+            check(len(RecordingHandler.seen) == 3, "requests: %r" % len(RecordingHandler.seen))
+            check(all(s == expected for s in RecordingHandler.seen),
+                  "credentials sent %r, expected %r" % (RecordingHandler.seen[:3], expected))
+            secret = (expected[0] or expected[1].split()[1])
+            check(secret not in proc.stdout and secret not in proc.stderr,
+                  "the key appears in the output")
+            doc = json.loads(proc.stdout)
+            check(all(a["error"]["code"] == "authentication" for a in doc["agents"]),
+                  "errors %r" % [a["error"] for a in doc["agents"]])
+
+        # --simulate ignores the environment's endpoint and credentials.
+        RecordingHandler.seen = []
+        proc = run("run", "--simulate=" + FAST, Q3, "--json",
+                   environ=env(ANTHROPIC_BASE_URL=url, ANTHROPIC_API_KEY="env-key"))
+        expect_status(proc, 0, "--simulate with ANTHROPIC_BASE_URL set")
+        check(RecordingHandler.seen == [], "--simulate sent requests to ANTHROPIC_BASE_URL")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@test
+def events_format_and_order():
+    proc = run("run", "--simulate=" + Q3_DEMO, Q3, "--events")
+    expect_status(proc, 0, "--events")
+    events = parse_events(proc.stdout)
+    check_events(events, Q3_AGENTS)
+    kinds = [e["event"] for e in events]
+    for kind in ("queued", "started", "first_token", "delta", "retrying", "finished",
+                 "synthesis_started", "synthesis_finished", "done"):
+        check(kind in kinds, "no %s event" % kind)
+    check(kinds[:3] == ["queued"] * 3, "the run does not start with the agents queued")
+    retries = [e for e in events if e["event"] == "retrying"]
+    check(all(e["agent"] == "technical-analyst" for e in retries), "retries of other agents")
+    check([e["attempt"] for e in retries] == [2, 3], "retry attempts %r" % [e["attempt"] for e in retries])
+    check(all(e["status"] == 500 and isinstance(e["delay"], (int, float)) and e["delay"] >= 0
+              for e in retries), "retry fields %r" % retries)
+    finished = {e["agent"]: e for e in events if e["event"] == "finished"}
+    check(finished["technical-analyst"]["status"] == "failed", "technical finished %r"
+          % finished["technical-analyst"])
+    check(finished["market-analyst"]["status"] == "success", "market finished")
+    text = "".join(e["text"] for e in events
+                   if e["event"] == "delta" and e["agent"] == "market-analyst")
+    check(text.startswith("As a market analyst"), "market deltas: %r" % text[:80])
+    check(events[-1]["status"] == "degraded", "done %r" % events[-1])
+    check(kinds.index("synthesis_finished") < kinds.index("done"), "done before the synthesis")
+
+
+@test
+def paused_event():
+    # Two requests a minute: the third agent's request gets a 429 with
+    # retry-after 30 s, which pauses the client; the agent cannot wait
+    # that long within the deadline and ends rate-limited.
+    limited = write("two-a-minute.json", {"seed": 3, "latency": 0.05, "output_tokens": 20,
+                                          "rate_limits": {"requests_per_minute": 2}})
+    spec = load_q3()
+    spec["min_successes"] = 1
+    del spec["synthesis"]
+    no_synthesis = write("no-synthesis.json", spec)
+    proc = run("run", "--simulate=" + limited, no_synthesis, "--events", "--deadline", "5")
+    expect_status(proc, 0, "rate-limited run")
+    events = parse_events(proc.stdout)
+    check_events(events, Q3_AGENTS)
+    paused = [e for e in events if e["event"] == "paused"]
+    check(len(paused) >= 1, "no paused event")
+    check(isinstance(paused[0].get("reason"), str) and "429" in paused[0]["reason"],
+          "paused reason %r" % paused[0].get("reason"))
+    check(TIME_RE.match(paused[0].get("until", "")) and paused[0]["until"] > paused[0]["time"],
+          "paused until %r" % paused[0].get("until"))
+    finished = [e for e in events if e["event"] == "finished"]
+    statuses = [e["status"] for e in finished]
+    check(len(statuses) == 3 and statuses.count("success") == 2 and
+          (statuses.count("failed") == 1 or statuses.count("timed_out") == 1),
+          "statuses %r" % statuses)
+    check(any(e["error"] is not None and e["error"]["code"] in ("rate-limited", "timed-out")
+              for e in finished), "no agent stopped by the rate limit")
+    check("synthesis_started" not in [e["event"] for e in events], "a synthesis without one")
+
+
+@test
+def events_with_json_output_file():
+    target = path("events-doc.json")
+    proc = run("run", "--simulate=" + STREAM, Q3, "--events", "--json", "--output", target)
+    expect_status(proc, 0, "--events --json --output")
+    events = parse_events(proc.stdout)
+    check_events(events, Q3_AGENTS)
+    with open(target, encoding="utf-8") as f:
+        doc = json.load(f)
+    check(doc["status"] == "complete", "status %r" % doc["status"])
+    check(events[-1]["status"] == "complete", "done status %r" % events[-1])
+    for agent in doc["agents"]:
+        text = "".join(e["text"] for e in events
+                       if e["event"] == "delta" and e["agent"] == agent["name"])
+        check(text == agent["output"], "%s: deltas do not add up to the output" % agent["name"])
+
+
+@test
+def concurrency_options():
+    for args, limit in ((["--max-concurrent", "1"], 1), (["--sequential"], 1),
+                        (["--max-concurrent", "2"], 2), ([], 3)):
+        proc = run("run", "--simulate=" + FAST, Q3, "--events", *args)
+        expect_status(proc, 0, "concurrency %r" % args)
+        events = parse_events(proc.stdout)
+        check_events(events, Q3_AGENTS)
+        peak = max_running(events)
+        check(peak == limit, "%r: at most %d agents ran at once, expected %d" % (args, peak, limit))
+        started = [e["agent"] for e in events if e["event"] == "started"]
+        check(started == Q3_AGENTS, "%r: agents started in order %r" % (args, started))
+
+
+@test
+def timeout_replaces_default_but_not_agents_own():
+    # Replies take 4 s; --timeout 0.5 ends the agents that use
+    # defaults.timeout, while technical-analyst's own 30 s wins.  A quorum
+    # of 1 lets it finish.
+    proc = run("run", "--simulate=" + LATE, QUORUM_1, "--json", "--timeout", "0.5")
+    expect_status(proc, 0, "--timeout")
+    doc = json.loads(proc.stdout)
+    check(doc["status"] == "degraded", "status %r" % doc["status"])
+    statuses = [a["status"] for a in doc["agents"]]
+    check(statuses == ["timed_out", "success", "timed_out"], "statuses %r" % statuses)
+    check(doc["agents"][0]["error"]["code"] == "timed-out", "error %r" % doc["agents"][0]["error"])
+
+
+@test
+def deadline_ends_the_run():
+    proc = run("run", "--simulate=" + LATE, Q3, "--json", "--deadline", "1", "--sequential")
+    expect_status(proc, 1, "--deadline")
+    doc = json.loads(proc.stdout)
+    statuses = [a["status"] for a in doc["agents"]]
+    check(statuses == ["timed_out", "skipped", "skipped"], "statuses %r" % statuses)
+
+
+@test
+def prices_option_and_environment():
+    prices = write("prices.json", {"taken": "2026-01-01", "models": {
+        "claude-haiku-5-5": {"input": 1, "output": 2, "cache_write": 1, "cache_read": 1}}})
+    env_prices = write("env-prices.json", {"taken": "2026-01-01", "models": {
+        "claude-haiku-5-5": {"input": 3, "output": 5, "cache_write": 1, "cache_read": 1}}})
+    for args, environ, (pin, pout) in ((["--prices", prices], env(), (1, 2)),
+                                       ([], env(FORKJOIN_PRICES=env_prices), (3, 5)),
+                                       (["--prices", prices], env(FORKJOIN_PRICES=env_prices),
+                                        (1, 2))):
+        proc = run("run", "--simulate=" + FAST, Q3, "--json", *args, environ=environ)
+        expect_status(proc, 0, "prices %r" % args)
+        doc = json.loads(proc.stdout)
+        market = doc["agents"][0]
+        expected = (market["usage"]["input_tokens"] * pin + market["usage"]["output_tokens"] * pout) / 1e6
+        check(market["cost_usd"] is not None and abs(market["cost_usd"] - expected) < 1e-9,
+              "market cost %r, expected %r" % (market["cost_usd"], expected))
+        financial = doc["agents"][2]
+        check(financial["cost_usd"] is None, "an unpriced model has cost %r" % financial["cost_usd"])
+        check(financial["usage"]["output_tokens"] > 0, "an unpriced model lost its tokens")
+
+
+@test
+def timeline_svg():
+    target = path("timeline.svg")
+    proc = run("run", "--simulate=" + FAST_DEGRADED, Q3, "--timeline", target, "--json")
+    expect_status(proc, 0, "--timeline")
+    root = ET.parse(target).getroot()
+    check(root.tag.endswith("svg"), "root %r" % root.tag)
+    texts = " ".join("".join(e.itertext()) for e in root.iter() if e.tag.endswith("text"))
+    for name in Q3_AGENTS:
+        check(name in texts, "no label for %s" % name)
+    check(any(e.tag.endswith("rect") for e in root.iter()), "no <rect>")
+
+
+@test
+def deprecated_model_warns():
+    spec = load_q3()
+    spec["agents"][0]["model"] = "claude-mythos-preview"
+    deprecated = write("deprecated.json", spec)
+    proc = run("run", "--simulate=" + FAST, deprecated, "--json")
+    expect_status(proc, 0, "deprecated model")
+    check(re.search(r"^forkjoin-tool: warning: .*claude-mythos-preview", proc.stderr, re.M),
+          "no warning: %r" % proc.stderr)
+    json.loads(proc.stdout)
+
+
+def watchdog(proc, seconds=90):
+    timer = threading.Timer(seconds, proc.kill)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+def interrupt_after_started(args, n_signals=1):
+    """Runs with --events, sends SIGINT once an agent has started; returns
+    (exit status, events, stderr)."""
+    proc = subprocess.Popen([TOOL, *args, "--events"], env=env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    timer = watchdog(proc)
+    lines = []
+    try:
+        while True:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if json.loads(line)["event"] == "started" and sum(
+                    1 for l in lines if '"started"' in l) == 1:
+                for _ in range(n_signals):
+                    proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+        err = proc.stderr.read()
+    finally:
+        timer.cancel()
+        proc.stdout.close()
+        proc.stderr.close()
+    return proc.returncode, parse_events("".join(lines)), err
+
+
+@test
+def sigint_prints_partial_results_and_exits_130():
+    target = path("interrupted.json")
+    status, events, err = interrupt_after_started(["run", "--simulate=" + SLOW, Q3, "--json",
+                                                   "--output", target])
+    check(status == 130, "exit status %r, stderr %r" % (status, err))
+    check("forkjoin-tool: interrupted" in err, "stderr: %r" % err)
+    check_events(events, Q3_AGENTS)
+    with open(target, encoding="utf-8") as f:
+        doc = json.load(f)
+    check(doc["status"] == "failed" and doc["error"]["code"] == "cancelled", "doc %r"
+          % {k: doc[k] for k in ("status", "error")})
+    check([a["name"] for a in doc["agents"]] == Q3_AGENTS, "not every agent in the partial result")
+    check(all(a["status"] in ("cancelled", "skipped") for a in doc["agents"]),
+          "statuses %r" % [a["status"] for a in doc["agents"]])
+
+    target = path("interrupted.txt")
+    status, events, err = interrupt_after_started(["run", "--simulate=" + SLOW, Q3,
+                                                   "--output", target])
+    check(status == 130, "text: exit status %r" % status)
+    with open(target, encoding="utf-8") as f:
+        text = f.read()
+    check(text.startswith("interrupted"), "text: %r" % text[:100])
+    for name in Q3_AGENTS:
+        check(re.search(r"%s\s+cancelled" % name, text), "text: no state for %s" % name)
+
+
+@test
+def sigint_twice_exits_130():
+    status, events, err = interrupt_after_started(["run", "--simulate=" + SLOW, Q3], n_signals=2)
+    check(status == 130, "exit status %r, stderr %r" % (status, err))
+
+
+def run_with_pty_stderr(args, extra_env=None):
+    master, slave = pty.openpty()
+    environ = env(TERM="xterm", **(extra_env or {}))
+    proc = subprocess.Popen([TOOL, *args], env=environ, stdout=subprocess.PIPE, stderr=slave,
+                            stdin=subprocess.DEVNULL)
+    os.close(slave)
+    timer = watchdog(proc)
+    captured = b""
+    out_chunks = []
+    reader = threading.Thread(target=lambda: out_chunks.append(proc.stdout.read()))
+    reader.start()
+    try:
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            captured += data
+        proc.wait(timeout=60)
+        reader.join(60)
+    finally:
+        timer.cancel()
+        os.close(master)
+        proc.stdout.close()
+    return proc.returncode, b"".join(out_chunks).decode(), captured.decode("utf-8", "replace")
+
+
+@test
+def progress_on_a_terminal_only():
+    status, out, err = run_with_pty_stderr(["run", "--simulate=" + Q3_DEMO, Q3, "--json"])
+    check(status == 0, "exit status %r" % status)
+    check("\x1b[" in err, "no cursor movement on the terminal")
+    check("settled" in err, "no overall bar: %r" % err[-300:])
+    for name in Q3_AGENTS:
+        check(name in err, "no progress line for %s" % name)
+    check(json.loads(out)["status"] == "degraded", "stdout is not the document")
+
+    proc = run("run", "--simulate=" + Q3_DEMO, Q3, "--json", environ=env(TERM="xterm"))
+    expect_status(proc, 0, "stderr a pipe")
+    check(proc.stderr == "", "progress on a pipe: %r" % proc.stderr[:300])
+
+
+def run_degraded_for_resume(spec_name):
+    spec = write(spec_name, load_q3())
+    first = path(spec_name + ".result.json")
+    proc = run("run", "--simulate=" + FAST_DEGRADED, spec, "--json", "--output", first)
+    expect_status(proc, 0, "first run")
+    with open(first, encoding="utf-8") as f:
+        return spec, first, json.load(f)
+
+
+@test
+def resume_reruns_only_the_failed_agent():
+    spec, first, before = run_degraded_for_resume("resume.json")
+    check([a["status"] for a in before["agents"]] == ["success", "failed", "success"],
+          "first run %r" % [a["status"] for a in before["agents"]])
+    check(before["spec"]["sha256"] == sha256(spec), "the result does not record the spec's SHA-256")
+
+    second = path("resumed.json")
+    proc = run("resume", first, "--simulate=" + FAST, "--events", "--json", "--output", second)
+    expect_status(proc, 0, "resume")
+    events = parse_events(proc.stdout)
+    check_events(events, Q3_AGENTS)
+    started = [e["agent"] for e in events if e["event"] == "started"]
+    check(started == ["technical-analyst"], "resume started %r" % started)
+    queued = [e["agent"] for e in events if e["event"] == "queued"]
+    check(queued == ["technical-analyst"], "resume queued %r" % queued)
+    check("synthesis_started" in [e["event"] for e in events], "no synthesis in the resume")
+
+    with open(second, encoding="utf-8") as f:
+        after = json.load(f)
+    check(after["status"] == "complete", "resumed status %r" % after["status"])
+    check(after["input"] == before["input"], "input changed")
+    check(after["spec"] == before["spec"], "spec changed: %r" % after["spec"])
+    for old, new in zip(before["agents"], after["agents"]):
+        if old["status"] == "success":
+            for key in ("output", "attempts", "duration_ms", "usage", "turns", "stop_reason"):
+                check(old[key] == new[key], "%s: kept %s changed" % (old["name"], key))
+        else:
+            check(new["status"] == "success" and new["attempts"] == 1,
+                  "%s rerun: %r" % (new["name"], {k: new[k] for k in ("status", "attempts")}))
+    check(after["synthesis"]["status"] == "success", "resumed synthesis failed")
+
+
+@test
+def resume_checks_the_spec():
+    spec, first, before = run_degraded_for_resume("resume-modified.json")
+    with open(spec, encoding="utf-8") as f:
+        text = f.read()
+    with open(spec, "w", encoding="utf-8") as f:
+        f.write(text.replace("three findings", "four findings"))
+
+    proc = run("resume", first, "--simulate=" + FAST, "--json")
+    expect_status(proc, 2, "resume with a modified spec")
+    check("SHA-256" in proc.stderr and "--force" in proc.stderr, "message %r" % proc.stderr)
+    check(proc.stdout == "", "wrote to stdout")
+
+    proc = run("resume", first, "--simulate=" + FAST, "--json", "--force")
+    expect_status(proc, 0, "resume --force")
+    after = json.loads(proc.stdout)
+    check(after["status"] == "complete", "status %r" % after["status"])
+    check(after["spec"]["sha256"] == sha256(spec), "the new result records the old SHA-256")
+    check(after["agents"][0]["output"] == before["agents"][0]["output"], "a kept output changed")
+
+    # Naming the spec explicitly: the unmodified original is accepted.
+    original = write("resume-original.json", load_q3())
+    proc = run("resume", first, original, "--simulate=" + FAST, "--json")
+    expect_status(proc, 0, "resume with the spec named")
+
+
+@test
+def resume_usage_errors():
+    spec, first, before = run_degraded_for_resume("resume-usage.json")
+    not_json = write("not-a-result.json", "this is not JSON")
+    other = write("other-json.json", {"hello": "world"})
+    for args, what in ((["resume"], "no result"),
+                       (["resume", path("no-such-result.json"), "--simulate"], "missing result"),
+                       (["resume", not_json, "--simulate"], "not JSON"),
+                       (["resume", other, "--simulate"], "not a result"),
+                       (["resume", first, "--simulate", "--input", "x"], "--input"),
+                       (["resume", first, spec, spec, "--simulate"], "too many arguments"),
+                       (["resume", first, "--simulate", "--events", "--json"],
+                        "--events --json without --output")):
+        proc = run(*args)
+        expect_status(proc, 2, what)
+        check(proc.stderr.startswith("forkjoin-tool: "), "%s: %r" % (what, proc.stderr[:200]))
+    proc = run("resume", first)
+    expect_status(proc, 2, "resume without credentials")
+    check("ANTHROPIC_API_KEY" in proc.stderr, "resume credentials message %r" % proc.stderr)
+
+
+def main():
+    print("1..%d" % len(tests))
+    failed = 0
+    for number, fn in enumerate(tests, 1):
+        name = fn.__name__.replace("_", " ")
+        try:
+            fn()
+        except Exception as e:  # a failed check, or anything unexpected
+            failed += 1
+            print("not ok %d - %s" % (number, name))
+            detail = str(e) if isinstance(e, Failure) else traceback.format_exc()
+            for line in detail.splitlines():
+                print("# " + line)
+        else:
+            print("ok %d - %s" % (number, name))
+        sys.stdout.flush()
+    TMP.cleanup()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

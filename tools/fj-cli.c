@@ -1,0 +1,271 @@
+/* fj-cli.c
+ *
+ * Copyright 2026 The forkjoin authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "fj-cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void
+fj_cli_printerr (const char *format,
+                 ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  fflush (stdout);
+  fprintf (stderr, "forkjoin-tool: %s\n", message);
+  fflush (stderr);
+}
+
+FjPluginRegistry *
+fj_cli_get_registry (void)
+{
+  static gboolean loaded;
+  FjPluginRegistry *registry = fj_plugin_registry_get_default ();
+
+  if (!loaded)
+    {
+      fj_plugin_registry_load_default (registry);
+      loaded = TRUE;
+    }
+
+  return registry;
+}
+
+FjSpec *
+fj_cli_load_spec (const char  *path,
+                  GError     **error)
+{
+  g_autoptr(FjSpec) spec = NULL;
+  const char * const *warnings;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  spec = fj_spec_new (fj_cli_get_registry ());
+  if (!fj_spec_load_from_file (spec, path, error))
+    return NULL;
+
+  warnings = fj_spec_get_warnings (spec);
+  for (guint i = 0; warnings != NULL && warnings[i] != NULL; i++)
+    fj_cli_printerr ("warning: %s", warnings[i]);
+
+  return g_steal_pointer (&spec);
+}
+
+FjPrices *
+fj_cli_load_prices (const char  *path,
+                    GError     **error)
+{
+  g_autoptr(FjPrices) prices = NULL;
+  const char *env = g_getenv ("FORKJOIN_PRICES");
+  const char *origin = "--prices ";
+
+  if (path == NULL && env != NULL && *env != '\0')
+    {
+      path = env;
+      origin = "FORKJOIN_PRICES=";
+    }
+
+  if (path == NULL)
+    return g_object_ref (fj_prices_get_default ());
+
+  prices = fj_prices_new ();
+  if (!fj_prices_load_from_file (prices, path, error))
+    {
+      g_prefix_error (error, "cannot load the prices (%s%s): ", origin, path);
+      return NULL;
+    }
+
+  return g_steal_pointer (&prices);
+}
+
+char *
+fj_cli_read_file (const char  *path,
+                  gsize       *length,
+                  GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  char *contents = NULL;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  if (!g_file_get_contents (path, &contents, length, &local_error))
+    {
+      /* GLib's message already names the file ("Failed to open file “x”: ..."). */
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+
+  return contents;
+}
+
+/* The first line of @path, trimmed; never echoes the key in an error. */
+static char *
+read_api_key_file (const char  *path,
+                   GError     **error)
+{
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) local_error = NULL;
+  char *newline;
+
+  if (!g_file_get_contents (path, &contents, NULL, &local_error))
+    {
+      g_set_error (error, FJ_ERROR, FJ_ERROR_AUTHENTICATION,
+                   "cannot read the API key file %s: %s", path,
+                   local_error->message);
+      return NULL;
+    }
+
+  newline = strpbrk (contents, "\r\n");
+  if (newline != NULL)
+    *newline = '\0';
+  g_strstrip (contents);
+
+  if (*contents == '\0')
+    {
+      g_set_error (error, FJ_ERROR, FJ_ERROR_AUTHENTICATION,
+                   "the API key file %s is empty: its first line should hold the key",
+                   path);
+      return NULL;
+    }
+
+  return g_steal_pointer (&contents);
+}
+
+/* A fresh key for an in-process simulator, so that nothing else on this
+ * machine can use it by accident. */
+static char *
+random_key (void)
+{
+  g_autofree char *uuid = g_uuid_string_random ();
+
+  return g_strconcat ("sim-", uuid, NULL);
+}
+
+static void
+scrub_free (char *secret)
+{
+  if (secret != NULL)
+    {
+      memset (secret, 0, strlen (secret));
+      g_free (secret);
+    }
+}
+
+FjClient *
+fj_cli_create_client (const char   *simulate,
+                      const char   *api_key_file,
+                      FjSimulator **simulator,
+                      GError      **error)
+{
+  g_autoptr(FjClient) client = NULL;
+
+  g_return_val_if_fail (simulator != NULL, NULL);
+
+  *simulator = NULL;
+
+  if (simulate != NULL)
+    {
+      g_autoptr(FjSimulator) sim = fj_simulator_new ();
+      g_autofree char *url = NULL;
+      char *key = random_key ();
+
+      if (*simulate != '\0' && !fj_simulator_load_scenario_from_file (sim, simulate, error))
+        {
+          scrub_free (key);
+          g_prefix_error (error, "cannot load the simulator scenario: ");
+          return NULL;
+        }
+
+      fj_simulator_set_api_key (sim, key);
+      if (!fj_simulator_start (sim, error))
+        {
+          scrub_free (key);
+          g_prefix_error (error, "cannot start the simulator: ");
+          return NULL;
+        }
+
+      url = fj_simulator_dup_base_url (sim);
+      client = fj_client_new_for_base_url (url);
+      fj_client_set_auth_token (client, NULL);
+      fj_client_set_api_key (client, key);
+      scrub_free (key);
+
+      *simulator = g_steal_pointer (&sim);
+      return g_steal_pointer (&client);
+    }
+
+  client = fj_client_new ();
+
+  if (api_key_file != NULL)
+    {
+      char *key = read_api_key_file (api_key_file, error);
+
+      if (key == NULL)
+        return NULL;
+
+      fj_client_set_auth_token (client, NULL);
+      fj_client_set_api_key (client, key);
+      scrub_free (key);
+    }
+
+  if (!fj_client_get_has_credentials (client))
+    {
+      g_set_error_literal (error, FJ_ERROR, FJ_ERROR_AUTHENTICATION,
+                           "no credentials: set ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN, "
+                           "or pass --api-key-file FILE; "
+                           "or use --simulate to run against the built-in simulator");
+      return NULL;
+    }
+
+  return g_steal_pointer (&client);
+}
+
+gboolean
+fj_cli_parse_options (GOptionContext   *context,
+                      const char       *command,
+                      int              *argc,
+                      char           ***argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *prgname = g_strdup_printf ("forkjoin-tool %s", command);
+  gboolean ok;
+
+  g_return_val_if_fail (context != NULL, FALSE);
+  g_return_val_if_fail (command != NULL, FALSE);
+
+  /* GOption gives an optional argument the next word when it does not
+   * start with "-": "--simulate SPEC" would take the spec as a scenario.
+   * The argument of --simulate is written --simulate=SCENARIO only. */
+  for (int i = 1; i < *argc; i++)
+    {
+      if (strcmp ((*argv)[i], "--") == 0)
+        break;
+      if (strcmp ((*argv)[i], "--simulate") == 0)
+        (*argv)[i] = (char *) "--simulate=";
+    }
+
+  /* --help prints "Usage: PRGNAME [OPTION…] ..." and exits inside. */
+  g_set_prgname (prgname);
+  ok = g_option_context_parse (context, argc, argv, &error);
+  g_set_prgname ("forkjoin-tool");
+
+  if (!ok)
+    {
+      fj_cli_printerr ("%s: %s (see “forkjoin-tool %s --help”)", command, error->message, command);
+      return FALSE;
+    }
+
+  return TRUE;
+}

@@ -1,0 +1,84 @@
+/* fj-cmd-validate.c
+ *
+ * Copyright 2026 The forkjoin authors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <stdio.h>
+
+#include "fj-cli.h"
+
+/* `forkjoin-tool validate SPEC...`: loads each spec as `run` would (with
+ * the same plugins) without sending anything, and reports every problem,
+ * one per line, as "FILE:LINE:COL: FIELD: message". */
+
+static void
+print_problems (const char *message)
+{
+  g_auto(GStrv) lines = g_strsplit (message, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (*lines[i] != '\0')
+      fj_cli_printerr ("%s", lines[i]);
+}
+
+static gboolean
+validate_one (const char *path)
+{
+  g_autoptr(FjSpec) spec = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *synthesis;
+  guint n_agents;
+
+  /* fj_cli_load_spec() prints the warnings (models near or past their
+   * end of life) on stderr. */
+  spec = fj_cli_load_spec (path, &error);
+  if (spec == NULL)
+    {
+      print_problems (error->message);
+      return FALSE;
+    }
+
+  n_agents = g_list_model_get_n_items (fj_spec_get_agents (spec));
+  synthesis = fj_spec_get_synthesis_plugin (spec);
+
+  printf ("%s: ok (%u agent%s, synthesis %s)\n",
+          path, n_agents, n_agents == 1 ? "" : "s",
+          synthesis != NULL ? synthesis : "none");
+  fflush (stdout);
+
+  return TRUE;
+}
+
+int
+fj_cmd_validate (int    argc,
+                 char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  gboolean ok = TRUE;
+
+  context = g_option_context_new ("SPEC…");
+  g_option_context_set_summary (context,
+    "Loads each SPEC (JSON) with the installed plugins, sends nothing,\n"
+    "and reports every problem as FILE:LINE:COLUMN: FIELD: message.\n"
+    "Warnings (a model near or past its end of life) do not fail it.");
+  g_option_context_set_description (context,
+    "Exit status: 0 when every SPEC is valid, 2 otherwise.");
+
+  if (!fj_cli_parse_options (context, "validate", &argc, &argv))
+    return FJ_EXIT_USAGE;
+
+  if (argc < 2)
+    {
+      fj_cli_printerr ("validate: no SPEC given (try “forkjoin-tool validate --help”)");
+      return FJ_EXIT_USAGE;
+    }
+
+  for (int i = 1; i < argc; i++)
+    ok = validate_one (argv[i]) && ok;
+
+  return ok ? FJ_EXIT_OK : FJ_EXIT_USAGE;
+}
