@@ -23,6 +23,12 @@ PACKAGES="
   glib-networking
   python3-gi
   python3-jsonschema
+  gjs
+  gir1.2-gtk-4.0
+  xvfb
+  xauth
+  gi-docgen
+  valgrind
   openssl
 "
 

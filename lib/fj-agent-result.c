@@ -335,7 +335,7 @@ fj_agent_result_class_init (FjAgentResultClass *klass)
    * FjAgentResult:error-code:
    *
    * The short name of [property@AgentResult:error] as written in JSON
-   * (see [func@error_get_code_nick]), or %NULL.
+   * (see [func@Error.get_code_nick]), or %NULL.
    *
    * Since: 1.0
    */
@@ -482,7 +482,7 @@ fj_agent_result_new (const char *agent_name,
  *
  * Gets the agent's name.
  *
- * Returns: (nullable): the name
+ * Returns: (transfer none) (nullable): the name
  *
  * Since: 1.0
  */
@@ -555,7 +555,7 @@ fj_agent_result_get_finished (FjAgentResult *self)
  * Gets the output: the current turn's text while the agent runs, its
  * answer once it succeeded.
  *
- * Returns: (nullable): the output
+ * Returns: (transfer none) (nullable): the output
  *
  * Since: 1.0
  */
@@ -573,7 +573,7 @@ fj_agent_result_get_output (FjAgentResult *self)
  *
  * Gets the text an agent that did not succeed had streamed.
  *
- * Returns: (nullable): the partial output
+ * Returns: (transfer none) (nullable): the partial output
  *
  * Since: 1.0
  */
@@ -610,7 +610,7 @@ fj_agent_result_get_error (FjAgentResult *self)
  * Gets the short name of the error as written in JSON (`timed-out`,
  * `rate-limited`, `cancelled`, ...).
  *
- * Returns: (nullable): the code, or %NULL without an error
+ * Returns: (transfer none) (nullable): the code, or %NULL without an error
  *
  * Since: 1.0
  */
@@ -628,7 +628,7 @@ fj_agent_result_get_error_code (FjAgentResult *self)
  *
  * Gets the error's message.
  *
- * Returns: (nullable): the message, or %NULL without an error
+ * Returns: (transfer none) (nullable): the message, or %NULL without an error
  *
  * Since: 1.0
  */
@@ -700,7 +700,7 @@ fj_agent_result_get_turns (FjAgentResult *self)
  *
  * Gets the API's `stop_reason` of the final turn.
  *
- * Returns: (nullable): the stop reason
+ * Returns: (transfer none) (nullable): the stop reason
  *
  * Since: 1.0
  */
@@ -754,7 +754,8 @@ fj_agent_result_get_cost (FjAgentResult *self)
  *
  * Gets the model the agent asked.
  *
- * Returns: (nullable): the model, or %NULL when the agent never ran
+ * Returns: (transfer none) (nullable): the model, or %NULL when the agent
+ *   never ran
  *
  * Since: 1.0
  */

@@ -655,6 +655,7 @@ run_complete (Run *run)
 {
   g_autoptr(FjAgentRunner) self = g_object_ref (run->runner);
   g_autoptr(GTask) task = NULL;
+  GPtrArray *results;
 
   g_assert (!run->completed);
   g_assert (run->n_active == 0);
@@ -681,7 +682,12 @@ run_complete (Run *run)
   self->stopped_satisfied = run->stop == STOP_SATISFIED;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
 
-  g_task_return_pointer (task, g_ptr_array_ref (run->results), (GDestroyNotify) g_ptr_array_unref);
+  /* The caller gets an array of its own: the run state keeps this one, and
+   * bindings free what they are given with g_ptr_array_free(). */
+  results = g_ptr_array_new_full (run->results->len, g_object_unref);
+  for (guint i = 0; i < run->results->len; i++)
+    g_ptr_array_add (results, g_object_ref (g_ptr_array_index (run->results, i)));
+  g_task_return_pointer (task, results, (GDestroyNotify) g_ptr_array_unref);
 }
 
 /* Cancellation and the deadline */
@@ -2114,8 +2120,9 @@ _fj_agent_runner_resume_async (FjAgentRunner       *self,
  * (%G_IO_ERROR_PENDING), there were no agents, or an agent had no client
  * to send with (%G_IO_ERROR_INVALID_ARGUMENT).
  *
- * Returns: (transfer full) (element-type FjAgentResult): the results, one
- *   per agent in agent order, or %NULL with @error set
+ * Returns: (transfer container) (element-type FjAgentResult): the results,
+ *   one per agent in agent order, or %NULL with @error set; the array
+ *   releases them when freed with g_ptr_array_unref()
  *
  * Since: 1.0
  */
@@ -2143,8 +2150,9 @@ fj_agent_runner_run_finish (FjAgentRunner  *self,
  * on which the signals are emitted and main-thread tools run, so scripts
  * need no main loop.
  *
- * Returns: (transfer full) (element-type FjAgentResult): the results, one
- *   per agent in agent order, or %NULL with @error set
+ * Returns: (transfer container) (element-type FjAgentResult): the results,
+ *   one per agent in agent order, or %NULL with @error set; the array
+ *   releases them when freed with g_ptr_array_unref()
  *
  * Since: 1.0
  */

@@ -1268,7 +1268,7 @@ fj_agent_new (const char *name)
  *
  * Gets the agent's name.
  *
- * Returns: (nullable): the name
+ * Returns: (transfer none) (nullable): the name
  *
  * Since: 1.0
  */
@@ -1309,7 +1309,7 @@ fj_agent_set_name (FjAgent    *self,
  *
  * Gets the model the agent asks.
  *
- * Returns: the model
+ * Returns: (transfer none): the model
  *
  * Since: 1.0
  */
@@ -1353,7 +1353,7 @@ fj_agent_set_model (FjAgent    *self,
  *
  * Gets the agent's system prompt.
  *
- * Returns: (nullable): the instructions
+ * Returns: (transfer none) (nullable): the instructions
  *
  * Since: 1.0
  */

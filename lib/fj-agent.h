@@ -24,6 +24,8 @@ G_BEGIN_DECLS
  * FJ_AGENT_DEFAULT_MODEL:
  *
  * The model an [class@Agent] uses when none is set.
+ *
+ * Since: 1.0
  */
 #define FJ_AGENT_DEFAULT_MODEL "claude-haiku-5-5"
 

@@ -749,7 +749,7 @@ fj_client_new_for_base_url (const char *base_url)
  *
  * Gets the base URL requests go to.
  *
- * Returns: the base URL
+ * Returns: (transfer none): the base URL
  *
  * Since: 1.0
  */
@@ -868,7 +868,7 @@ fj_client_get_has_credentials (FjClient *self)
  *
  * Gets the `anthropic-version` sent with each request.
  *
- * Returns: the API version
+ * Returns: (transfer none): the API version
  *
  * Since: 1.0
  */

@@ -23,6 +23,8 @@ G_BEGIN_DECLS
  *
  * The base URL of the public Anthropic API, used when neither the
  * [property@Client:base-url] property nor `ANTHROPIC_BASE_URL` is set.
+ *
+ * Since: 1.0
  */
 #define FJ_CLIENT_DEFAULT_BASE_URL "https://api.anthropic.com"
 
@@ -30,6 +32,8 @@ G_BEGIN_DECLS
  * FJ_CLIENT_DEFAULT_API_VERSION:
  *
  * The `anthropic-version` header sent by default.
+ *
+ * Since: 1.0
  */
 #define FJ_CLIENT_DEFAULT_API_VERSION "2023-06-01"
 

@@ -13,6 +13,15 @@
 #include "fj-error.h"
 #include "fj-error-private.h"
 
+/**
+ * fj_error_quark:
+ *
+ * Gets the quark of the %FJ_ERROR error domain.
+ *
+ * Returns: the error domain of forkjoin
+ *
+ * Since: 1.0
+ */
 G_DEFINE_QUARK (fj-error-quark, fj_error)
 
 /**
@@ -20,7 +29,7 @@ G_DEFINE_QUARK (fj-error-quark, fj_error)
  * @error: a #GError
  *
  * Gets the short name under which @error is written in JSON: the nick of
- * its [enum@Forkjoin.Error] code (`rate-limited`, `timed-out`, ...),
+ * its [error@Error] code (`rate-limited`, `timed-out`, ...),
  * `cancelled` for %G_IO_ERROR_CANCELLED, `timed-out` for
  * %G_IO_ERROR_TIMED_OUT, `tls` for a #GTlsError, and `error` for any other
  * error (for example one raised by a tool of the caller's).
@@ -60,7 +69,7 @@ fj_error_get_code_nick (const GError *error)
  *
  * Writes @error the way forkjoin's JSON documents do: an object
  * `{"code": NICK, "message": TEXT}` with the nick of
- * [func@error_get_code_nick], or a JSON null when @error is %NULL.
+ * [func@Error.get_code_nick], or a JSON null when @error is %NULL.
  *
  * Returns: (transfer full): a new #JsonNode
  *

@@ -22,7 +22,9 @@ G_BEGIN_DECLS
  * FJ_ERROR:
  *
  * The error domain of forkjoin. Errors in this domain are from the
- * [enum@Forkjoin.Error] enumeration.
+ * [error@Error] enumeration.
+ *
+ * Since: 1.0
  */
 #define FJ_ERROR (fj_error_quark ())
 

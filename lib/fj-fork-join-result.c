@@ -381,7 +381,7 @@ fj_fork_join_result_get_error (FjForkJoinResult *self)
  *
  * Gets the input the agents were given.
  *
- * Returns: the input
+ * Returns: (transfer none): the input
  *
  * Since: 1.0
  */
@@ -419,7 +419,8 @@ fj_fork_join_result_get_results (FjForkJoinResult *self)
  *
  * Gets the synthesis.
  *
- * Returns: (nullable): the synthesis, or %NULL when none ran or it failed
+ * Returns: (transfer none) (nullable): the synthesis, or %NULL when none ran
+ *   or it failed
  *
  * Since: 1.0
  */

@@ -282,6 +282,7 @@ fj_fork_join_task_class_init (FjForkJoinTaskClass *klass)
 
   /**
    * FjForkJoinTask::synthesis-finished:
+   * @self: a #FjForkJoinTask
    *
    * Emitted when the synthesizer has finished, whether it succeeded or
    * not; the [class@ForkJoinResult] says which.

@@ -1269,7 +1269,7 @@ fj_message_new (JsonObject *params)
  * be a JSON object. Otherwise @error is set to
  * %FJ_ERROR_INVALID_REQUEST.
  *
- * Returns: (transfer full) (nullable): a new #FjMessage, or %NULL
+ * Returns: (transfer full): a new #FjMessage, or %NULL with @error set
  *
  * Since: 1.0
  */
@@ -1364,7 +1364,7 @@ fj_message_get_stream (FjMessage *self)
  *
  * Gets [property@Message:id].
  *
- * Returns: (nullable): the reply's message id
+ * Returns: (transfer none) (nullable): the reply's message id
  *
  * Since: 1.0
  */
@@ -1382,7 +1382,7 @@ fj_message_get_id (FjMessage *self)
  *
  * Gets [property@Message:model].
  *
- * Returns: (nullable): the model that wrote the reply
+ * Returns: (transfer none) (nullable): the model that wrote the reply
  *
  * Since: 1.0
  */
@@ -1400,7 +1400,7 @@ fj_message_get_model (FjMessage *self)
  *
  * Gets [property@Message:stop-reason].
  *
- * Returns: (nullable): why the model stopped
+ * Returns: (transfer none) (nullable): why the model stopped
  *
  * Since: 1.0
  */
@@ -1418,7 +1418,7 @@ fj_message_get_stop_reason (FjMessage *self)
  *
  * Gets [property@Message:stop-sequence].
  *
- * Returns: (nullable): the stop sequence that ended the reply
+ * Returns: (transfer none) (nullable): the stop sequence that ended the reply
  *
  * Since: 1.0
  */
@@ -1436,7 +1436,7 @@ fj_message_get_stop_sequence (FjMessage *self)
  *
  * Gets [property@Message:request-id].
  *
- * Returns: (nullable): the API's id for the last attempt
+ * Returns: (transfer none) (nullable): the API's id for the last attempt
  *
  * Since: 1.0
  */

@@ -370,7 +370,7 @@ _fj_plugin_info_new (FjPluginKind  kind,
  * fj_plugin_info_get_name:
  * @self: a plugin info
  *
- * Returns: the plugin's short name
+ * Returns: (transfer none): the plugin's short name
  *
  * Since: 1.0
  */
@@ -402,7 +402,7 @@ fj_plugin_info_get_kind (FjPluginInfo *self)
  * fj_plugin_info_get_description:
  * @self: a plugin info
  *
- * Returns: the one-line description
+ * Returns: (transfer none): the one-line description
  *
  * Since: 1.0
  */
@@ -418,8 +418,8 @@ fj_plugin_info_get_description (FjPluginInfo *self)
  * fj_plugin_info_get_path:
  * @self: a plugin info
  *
- * Returns: (nullable): the module's path, or %NULL for a type the program
- *   added itself
+ * Returns: (transfer none) (nullable): the module's path, or %NULL for a type
+ *   the program added itself
  *
  * Since: 1.0
  */

@@ -601,7 +601,7 @@ fj_prices_load_from_file (FjPrices    *self,
 /**
  * fj_prices_load_from_data:
  * @self: a #FjPrices
- * @data: (array length=length) (element-type guint8): the JSON text
+ * @data: the JSON text
  * @length: the length of @data in bytes, or -1 when it is nul-terminated
  * @filename: (nullable): the name to give in errors, or %NULL for
  *   `<data>`
@@ -658,8 +658,8 @@ fj_prices_load_from_data (FjPrices    *self,
  *
  * Gets the date the prices were taken.
  *
- * Returns: (nullable): the date as `YYYY-MM-DD`, or %NULL before a table
- *   was loaded
+ * Returns: (transfer none) (nullable): the date as `YYYY-MM-DD`, or %NULL
+ *   before a table was loaded
  *
  * Since: 1.0
  */
@@ -677,7 +677,7 @@ fj_prices_get_date (FjPrices *self)
  *
  * Gets where the prices were taken from.
  *
- * Returns: (nullable): the source, usually a URL, or %NULL
+ * Returns: (transfer none) (nullable): the source, usually a URL, or %NULL
  *
  * Since: 1.0
  */
@@ -786,8 +786,8 @@ fj_prices_compute (FjPrices   *self,
  * came from when it was not published (dated names as in
  * [method@Prices.lookup]).
  *
- * Returns: (nullable): the note, or %NULL when the model has none or is
- *   unknown
+ * Returns: (transfer none) (nullable): the note, or %NULL when the model has
+ *   none or is unknown
  *
  * Since: 1.0
  */

@@ -1736,17 +1736,6 @@ fj_spec_constructed (GObject *object)
 }
 
 static void
-fj_spec_dispose (GObject *object)
-{
-  FjSpec *self = (FjSpec *)object;
-
-  if (self->agents != NULL)
-    g_list_store_remove_all (self->agents);
-
-  G_OBJECT_CLASS (fj_spec_parent_class)->dispose (object);
-}
-
-static void
 fj_spec_finalize (GObject *object)
 {
   FjSpec *self = (FjSpec *)object;
@@ -1852,7 +1841,6 @@ fj_spec_class_init (FjSpecClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->constructed = fj_spec_constructed;
-  object_class->dispose = fj_spec_dispose;
   object_class->finalize = fj_spec_finalize;
   object_class->get_property = fj_spec_get_property;
   object_class->set_property = fj_spec_set_property;
@@ -2082,6 +2070,7 @@ fj_spec_load_from_file (FjSpec      *self,
  * @length: the length of @data in bytes, or -1 when it is nul-terminated
  * @filename: (nullable): the name messages give the text, as if read from
  *   a file; %NULL shows `<string>`
+ * @error: return location for a #GError
  *
  * Loads a spec from JSON text, replacing what was loaded before; on
  * failure nothing changes. The agents are made with the defaults applied,
@@ -2138,7 +2127,7 @@ fj_spec_get_registry (FjSpec *self)
  * Gets the path the spec was loaded from, as it was given (or the
  * filename given to [method@Spec.load_from_data]).
  *
- * Returns: (nullable) (type filename): the path
+ * Returns: (transfer none) (nullable) (type filename): the path
  *
  * Since: 1.0
  */
@@ -2156,7 +2145,8 @@ fj_spec_get_path (FjSpec *self)
  *
  * Gets the SHA-256 of the bytes loaded, in lowercase hexadecimal.
  *
- * Returns: (nullable): the checksum, or %NULL before a spec is loaded
+ * Returns: (transfer none) (nullable): the checksum, or %NULL before a spec
+ *   is loaded
  *
  * Since: 1.0
  */
@@ -2174,7 +2164,8 @@ fj_spec_get_sha256 (FjSpec *self)
  *
  * Gets the spec's `input`, the question every agent is given.
  *
- * Returns: (nullable): the input, or %NULL when the spec has none
+ * Returns: (transfer none) (nullable): the input, or %NULL when the spec has
+ *   none
  *
  * Since: 1.0
  */
@@ -2192,7 +2183,8 @@ fj_spec_get_input (FjSpec *self)
  *
  * Gets the spec's `description`.
  *
- * Returns: (nullable): the description, or %NULL when the spec has none
+ * Returns: (transfer none) (nullable): the description, or %NULL when the
+ *   spec has none
  *
  * Since: 1.0
  */
@@ -2354,8 +2346,8 @@ fj_spec_get_agent_timeout (FjSpec *self)
  *
  * Gets the name of the synthesizer plugin of `synthesis`.
  *
- * Returns: (nullable): the plugin's name, or %NULL when the spec has no
- *   synthesis
+ * Returns: (transfer none) (nullable): the plugin's name, or %NULL when the
+ *   spec has no synthesis
  *
  * Since: 1.0
  */

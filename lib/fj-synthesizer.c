@@ -9,6 +9,8 @@
 
 #include "fj-synthesizer.h"
 
+#include "fj-error.h"
+
 /**
  * FjSynthesizer:
  *
@@ -166,7 +168,8 @@ fj_synthesizer_default_init (FjSynthesizerInterface *iface)
  * thread.
  *
  * A synthesizer that does not implement [vfunc@Synthesizer.synthesize]
- * fails with %G_IO_ERROR_NOT_SUPPORTED.
+ * fails with %G_IO_ERROR_NOT_SUPPORTED; an implementation that returns
+ * %NULL without an error fails with %FJ_ERROR_PLUGIN.
  *
  * Returns: (transfer full): the synthesis, or %NULL with @error set
  *
@@ -180,6 +183,8 @@ fj_synthesizer_synthesize (FjSynthesizer  *self,
                            GError        **error)
 {
   FjSynthesizerInterface *iface;
+  GError *local_error = NULL;
+  char *text;
 
   g_return_val_if_fail (FJ_IS_SYNTHESIZER (self), NULL);
   g_return_val_if_fail (input != NULL, NULL);
@@ -196,7 +201,21 @@ fj_synthesizer_synthesize (FjSynthesizer  *self,
       return NULL;
     }
 
-  return iface->synthesize (self, input, results, cancellable, error);
+  text = iface->synthesize (self, input, results, cancellable, &local_error);
+  /* Gjs returns NULL with no error when it refuses a call from a worker
+   * thread (a JavaScript synthesizer without main-thread). */
+  if (text == NULL && local_error == NULL)
+    g_set_error (&local_error, FJ_ERROR, FJ_ERROR_PLUGIN,
+                 "%s returned neither a synthesis nor an error "
+                 "(in Python, raise GLib.Error to fail; in gjs, set main-thread)",
+                 G_OBJECT_TYPE_NAME (self));
+  if (local_error != NULL)
+    {
+      g_clear_pointer (&text, g_free);
+      g_propagate_error (error, local_error);
+    }
+
+  return text;
 }
 
 /**

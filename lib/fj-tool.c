@@ -307,7 +307,7 @@ fj_tool_init (FjTool *self)
  *
  * Gets the name the model calls the tool by.
  *
- * Returns: (nullable): the name
+ * Returns: (transfer none) (nullable): the name
  *
  * Since: 1.0
  */
@@ -353,7 +353,7 @@ fj_tool_set_name (FjTool     *self,
  *
  * Gets the description the model reads.
  *
- * Returns: (nullable): the description
+ * Returns: (transfer none) (nullable): the description
  *
  * Since: 1.0
  */
@@ -398,7 +398,7 @@ fj_tool_set_description (FjTool     *self,
  *
  * Gets the JSON Schema of the tool's input.
  *
- * Returns: the schema, a JSON object in a string
+ * Returns: (transfer none): the schema, a JSON object in a string
  *
  * Since: 1.0
  */
@@ -564,8 +564,10 @@ fj_tool_to_json (FjTool  *self,
  *
  * Runs the tool in the calling thread through [vfunc@Tool.invoke]. A tool
  * that does not implement it fails with %G_IO_ERROR_NOT_SUPPORTED. An
- * implementation that returns %NULL without an error gives an empty
- * result.
+ * implementation that returns %NULL without an error fails with
+ * %FJ_ERROR_PLUGIN: that is what gjs does when a JavaScript tool without
+ * [property@Tool:main-thread] is called from a worker thread. A tool with
+ * nothing to say returns an empty string.
  *
  * For more details, see [method@Tool.invoke_async], which is the
  * asynchronous version of this call.
@@ -591,6 +593,11 @@ fj_tool_invoke (FjTool        *self,
     input_json = "{}";
 
   ret = FJ_TOOL_GET_CLASS (self)->invoke (self, input_json, cancellable, &local_error);
+  if (ret == NULL && local_error == NULL)
+    g_set_error (&local_error, FJ_ERROR, FJ_ERROR_PLUGIN,
+                 "tool %s returned neither a result nor an error "
+                 "(in Python, raise GLib.Error to fail; in gjs, set main-thread)",
+                 fj_tool_get_name (self) != NULL ? fj_tool_get_name (self) : G_OBJECT_TYPE_NAME (self));
 
   if (local_error != NULL)
     {
@@ -599,7 +606,7 @@ fj_tool_invoke (FjTool        *self,
       return NULL;
     }
 
-  return ret != NULL ? ret : g_strdup ("");
+  return ret;
 }
 
 static void

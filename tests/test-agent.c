@@ -25,6 +25,7 @@ typedef enum
   CLOCK_FAIL,
   CLOCK_BLOCK,          /* until cancelled */
   CLOCK_SLEEP,          /* 2 s, ignoring cancellation */
+  CLOCK_NOTHING,        /* NULL and no error, as gjs gives off the main thread */
 } ClockMode;
 
 struct _TestClockTool
@@ -79,6 +80,9 @@ test_clock_tool_invoke (FjTool        *tool,
     case CLOCK_SLEEP:
       g_usleep (2 * G_USEC_PER_SEC);
       ret = g_strdup (CLOCK_ANSWER_TEXT);
+      break;
+
+    case CLOCK_NOTHING:
       break;
 
     default:
@@ -1148,6 +1152,21 @@ test_agent_invalid_tool (void)
   g_assert_cmpuint (fj_simulator_get_n_requests (sim), ==, 0);
 }
 
+/* A tool that answers neither text nor error is a plugin error, never a
+ * silent empty result. */
+static void
+test_agent_tool_returns_nothing (void)
+{
+  g_autoptr(TestClockTool) tool = clock_tool_new (CLOCK_NOTHING);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+
+  text = fj_tool_invoke (FJ_TOOL (tool), "{}", NULL, &error);
+  g_assert_null (text);
+  g_assert_error (error, FJ_ERROR, FJ_ERROR_PLUGIN);
+  g_assert_nonnull (strstr (error->message, "tool clock returned neither"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1160,6 +1179,7 @@ main (int   argc,
   g_test_add_func ("/Forkjoin/Agent/runner-entry", test_agent_runner_entry);
   g_test_add_func ("/Forkjoin/Agent/tool-loop", test_agent_tool_loop);
   g_test_add_func ("/Forkjoin/Agent/tool-error", test_agent_tool_error);
+  g_test_add_func ("/Forkjoin/Agent/tool-returns-nothing", test_agent_tool_returns_nothing);
   g_test_add_func ("/Forkjoin/Agent/unknown-tool", test_agent_unknown_tool);
   g_test_add_func ("/Forkjoin/Agent/invalid-tool", test_agent_invalid_tool);
   g_test_add_func ("/Forkjoin/Agent/max-turns", test_agent_max_turns);

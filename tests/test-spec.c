@@ -1020,6 +1020,22 @@ test_spec_q3_run (void)
   g_assert_nonnull (fj_fork_join_result_get_synthesis_result (result));
 }
 
+/* The agents model is the caller's once it is taken: freeing the spec
+ * leaves it whole (a script may keep only the agents). */
+static void
+test_spec_agents_outlive_spec (void)
+{
+  FjSpec *spec = load_ok ("{'agents': [{'name': 'a'}, {'name': 'b'}]}");
+  g_autoptr(GListModel) agents = g_object_ref (fj_spec_get_agents (spec));
+  g_autoptr(FjAgent) b = NULL;
+
+  g_object_unref (spec);
+
+  g_assert_cmpuint (g_list_model_get_n_items (agents), ==, 2);
+  b = g_list_model_get_item (agents, 1);
+  g_assert_cmpstr (fj_agent_get_name (b), ==, "b");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1042,6 +1058,7 @@ main (int   argc,
   g_test_add_func ("/Forkjoin/Spec/q3-example", test_spec_q3_example);
   g_test_add_func ("/Forkjoin/Spec/bad-specs", test_spec_bad_specs);
   g_test_add_func ("/Forkjoin/Spec/basic", test_spec_basic);
+  g_test_add_func ("/Forkjoin/Spec/agents-outlive-spec", test_spec_agents_outlive_spec);
   g_test_add_func ("/Forkjoin/Spec/failed-load-keeps-previous", test_spec_failed_load_keeps_previous);
   g_test_add_func ("/Forkjoin/Spec/file-errors", test_spec_file_errors);
   g_test_add_func ("/Forkjoin/Spec/syntax-errors", test_spec_syntax_errors);
