@@ -55,6 +55,21 @@
  * or an `error` event ends the attempt and the message keeps the text it
  * had.
  *
+ * ## Limits
+ *
+ * A reply is input from the network and is never trusted to be small.
+ * A successful reply body (plain JSON or an SSE stream) larger than
+ * [property@Client:max-reply-size] bytes, or an SSE line longer than
+ * [property@Client:max-line-length] bytes, ends the attempt with
+ * %FJ_ERROR_PROTOCOL, and the error message names the limit and the
+ * property that sets it. The client never buffers more than the limit
+ * (plus one read of at most 16 KiB): a `Content-Length` over the limit
+ * is refused before any of the body is read. Reply JSON nested deeper
+ * than 512 levels, and a stream that ends without `message_stop`, are
+ * %FJ_ERROR_PROTOCOL errors too. None of these is retried, and the
+ * message keeps the text streamed before the failure (an agent reports
+ * it as its partial output).
+ *
  * ## Credentials
  *
  * [property@Client:api-key] is sent as `x-api-key`, and
@@ -69,7 +84,8 @@
 #define DEFAULT_CONNECTIONS_PER_SESSION 32
 #define DEFAULT_IDLE_TIMEOUT 120.0
 #define DEFAULT_MAX_RETRIES 2
-#define MAX_REPLY_SIZE (64 * 1024 * 1024)
+#define DEFAULT_MAX_REPLY_SIZE (G_GUINT64_CONSTANT (64) * 1024 * 1024)
+#define DEFAULT_MAX_LINE_LENGTH (G_GUINT64_CONSTANT (1) * 1024 * 1024)
 #define MAX_ERROR_BODY_SIZE (1024 * 1024)
 #define READ_BUFFER_SIZE (16 * 1024)
 #define FIRST_READ_SIZE 4096
@@ -103,6 +119,8 @@ struct _FjClient
   double        idle_timeout;
   guint         max_retries;
   guint         connections_per_session;
+  guint64       max_reply_size;
+  guint64       max_line_length;
 
   GMutex        pools_lock;
   GPtrArray    *pools;
@@ -130,6 +148,8 @@ enum {
   PROP_OUTPUT_TOKENS_PER_MINUTE,
   PROP_SHARED_PAUSE,
   PROP_WIDTH,
+  PROP_MAX_REPLY_SIZE,
+  PROP_MAX_LINE_LENGTH,
   N_PROPS
 };
 
@@ -357,6 +377,14 @@ fj_client_get_property (GObject    *object,
       g_value_set_boolean (value, fj_client_get_shared_pause (self));
       break;
 
+    case PROP_MAX_REPLY_SIZE:
+      g_value_set_uint64 (value, fj_client_get_max_reply_size (self));
+      break;
+
+    case PROP_MAX_LINE_LENGTH:
+      g_value_set_uint64 (value, fj_client_get_max_line_length (self));
+      break;
+
     case PROP_WIDTH:
       g_value_set_uint (value, fj_client_get_width (self));
       break;
@@ -418,6 +446,14 @@ fj_client_set_property (GObject      *object,
 
     case PROP_OUTPUT_TOKENS_PER_MINUTE:
       fj_client_set_output_tokens_per_minute (self, g_value_get_uint (value));
+      break;
+
+    case PROP_MAX_REPLY_SIZE:
+      fj_client_set_max_reply_size (self, g_value_get_uint64 (value));
+      break;
+
+    case PROP_MAX_LINE_LENGTH:
+      fj_client_set_max_line_length (self, g_value_get_uint64 (value));
       break;
 
     case PROP_SHARED_PAUSE:
@@ -646,6 +682,39 @@ fj_client_class_init (FjClientClass *klass)
                        0, G_MAXUINT, 0,
                        (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
+  /**
+   * FjClient:max-reply-size:
+   *
+   * The most bytes a successful reply body may have, a plain JSON body or
+   * a whole SSE stream (default 64 MiB). A larger reply ends the attempt
+   * with %FJ_ERROR_PROTOCOL naming the limit; text streamed before that is
+   * kept. The client buffers no more than this. 0 means no limit, which
+   * lets a hostile server make the client buffer a plain JSON reply of any
+   * size.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_MAX_REPLY_SIZE] =
+    g_param_spec_uint64 ("max-reply-size", NULL, NULL,
+                         0, G_MAXUINT64, DEFAULT_MAX_REPLY_SIZE,
+                         (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * FjClient:max-line-length:
+   *
+   * The most bytes one line of an SSE stream may have, and the most bytes
+   * the data lines of one event may have together (default 1 MiB). A
+   * longer line ends the attempt with %FJ_ERROR_PROTOCOL naming the limit;
+   * text streamed before that is kept. 0 means no limit other than
+   * [property@Client:max-reply-size].
+   *
+   * Since: 1.0
+   */
+  properties[PROP_MAX_LINE_LENGTH] =
+    g_param_spec_uint64 ("max-line-length", NULL, NULL,
+                         0, G_MAXUINT64, DEFAULT_MAX_LINE_LENGTH,
+                         (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -701,6 +770,8 @@ fj_client_init (FjClient *self)
   self->max_retries = DEFAULT_MAX_RETRIES;
   self->idle_timeout = DEFAULT_IDLE_TIMEOUT;
   self->connections_per_session = DEFAULT_CONNECTIONS_PER_SESSION;
+  self->max_reply_size = DEFAULT_MAX_REPLY_SIZE;
+  self->max_line_length = DEFAULT_MAX_LINE_LENGTH;
   self->limiter = _fj_rate_limiter_new (limiter_notify_cb, self);
   self->base_url = normalize_base_url (g_getenv ("ANTHROPIC_BASE_URL") && *g_getenv ("ANTHROPIC_BASE_URL") ?
                                       g_getenv ("ANTHROPIC_BASE_URL") : FJ_CLIENT_DEFAULT_BASE_URL);
@@ -984,6 +1055,90 @@ fj_client_set_idle_timeout (FjClient *self,
 
   self->idle_timeout = seconds;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IDLE_TIMEOUT]);
+}
+
+/**
+ * fj_client_get_max_reply_size:
+ * @self: a #FjClient
+ *
+ * Gets the most bytes a successful reply body may have.
+ *
+ * Returns: the limit in bytes, 0 for none
+ *
+ * Since: 1.0
+ */
+guint64
+fj_client_get_max_reply_size (FjClient *self)
+{
+  g_return_val_if_fail (FJ_IS_CLIENT (self), 0);
+
+  return self->max_reply_size;
+}
+
+/**
+ * fj_client_set_max_reply_size:
+ * @self: a #FjClient
+ * @max_reply_size: the limit in bytes, 0 for none
+ *
+ * Sets the most bytes a successful reply body (a JSON body or a whole
+ * SSE stream) may have. It applies to attempts started afterwards. See
+ * [property@Client:max-reply-size].
+ *
+ * Since: 1.0
+ */
+void
+fj_client_set_max_reply_size (FjClient *self,
+                              guint64   max_reply_size)
+{
+  g_return_if_fail (FJ_IS_CLIENT (self));
+
+  if (self->max_reply_size == max_reply_size)
+    return;
+
+  self->max_reply_size = max_reply_size;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_REPLY_SIZE]);
+}
+
+/**
+ * fj_client_get_max_line_length:
+ * @self: a #FjClient
+ *
+ * Gets the most bytes one SSE line (or one event's data) may have.
+ *
+ * Returns: the limit in bytes, 0 for none
+ *
+ * Since: 1.0
+ */
+guint64
+fj_client_get_max_line_length (FjClient *self)
+{
+  g_return_val_if_fail (FJ_IS_CLIENT (self), 0);
+
+  return self->max_line_length;
+}
+
+/**
+ * fj_client_set_max_line_length:
+ * @self: a #FjClient
+ * @max_line_length: the limit in bytes, 0 for none
+ *
+ * Sets the most bytes one line of an SSE stream, and the data of one
+ * event, may have. It applies to attempts started afterwards. See
+ * [property@Client:max-line-length].
+ *
+ * Since: 1.0
+ */
+void
+fj_client_set_max_line_length (FjClient *self,
+                               guint64   max_line_length)
+{
+  g_return_if_fail (FJ_IS_CLIENT (self));
+
+  if (self->max_line_length == max_line_length)
+    return;
+
+  self->max_line_length = max_line_length;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_LINE_LENGTH]);
 }
 
 /**
@@ -1348,6 +1503,8 @@ typedef struct
   gboolean       streaming;
   gboolean       idle_fired;
   guint64        body_bytes;
+  guint64        max_reply_size;   /* this attempt's; G_MAXUINT64 for none */
+  guint64        max_line_length;
   guint8        *buffer;        /* a stream's; a JSON body is read into reply */
 } SendState;
 
@@ -1727,6 +1884,7 @@ api_error (SendState  *state,
   JsonNode *root;
 
   if (length > 0 && _fj_json_check_depth (data, length, FJ_JSON_MAX_DEPTH) &&
+      _fj_json_check_for_parser (data, length, NULL) &&
       json_parser_load_from_data (parser, data, length, NULL) &&
       (root = json_parser_get_root (parser)) != NULL &&
       JSON_NODE_HOLDS_OBJECT (root))
@@ -1762,6 +1920,26 @@ api_error (SendState  *state,
                       request_id ? " (request " : "",
                       request_id ? request_id : "",
                       request_id ? ")" : "");
+}
+
+/* "64 MiB", "16 KiB" or "1000-byte", before "limit". */
+static char *
+describe_size (guint64 size)
+{
+  if (size >= 1024 * 1024 && size % (1024 * 1024) == 0)
+    return g_strdup_printf ("%" G_GUINT64_FORMAT " MiB", size / (1024 * 1024));
+  if (size >= 1024 && size % 1024 == 0)
+    return g_strdup_printf ("%" G_GUINT64_FORMAT " KiB", size / 1024);
+  return g_strdup_printf ("%" G_GUINT64_FORMAT "-byte", size);
+}
+
+static GError *
+reply_too_large_error (SendState *state)
+{
+  g_autofree char *limit = describe_size (state->max_reply_size);
+
+  return g_error_new (FJ_ERROR, FJ_ERROR_PROTOCOL,
+                      "reply larger than the %s limit (max-reply-size)", limit);
 }
 
 static gboolean
@@ -1854,28 +2032,40 @@ read_cb (GObject      *object,
     }
 
   touch_idle (state);
-  state->body_bytes += n;
 
   if (state->status >= 200 && state->status < 300 && state->streaming)
     {
-      if (!_fj_sse_parser_feed (state->parser, state->buffer, n, &error))
+      guint64 room = state->max_reply_size - state->body_bytes;
+      gboolean over = (guint64) n > room;
+
+      state->body_bytes += n;
+
+      /* What fits is parsed, so that the text before the limit is kept. */
+      if (!_fj_sse_parser_feed (state->parser, state->buffer,
+                                (gsize) (over ? room : (guint64) n), &error))
         {
           finish_error (task, g_steal_pointer (&error));
+          return;
+        }
+      if (over)
+        {
+          finish_error (task, reply_too_large_error (state));
           return;
         }
     }
   else
     {
-      guint64 cap = (state->status >= 200 && state->status < 300) ? MAX_REPLY_SIZE : MAX_ERROR_BODY_SIZE;
+      gboolean ok_status = state->status >= 200 && state->status < 300;
+      guint64 cap = ok_status ? state->max_reply_size : MAX_ERROR_BODY_SIZE;
+
+      state->body_bytes += n;
 
       /* read_next() read the bytes in place, past the end. */
       if (state->reply->len + (guint64) n > cap)
         {
-          if (state->status >= 200 && state->status < 300)
+          if (ok_status)
             {
-              finish_error (task, g_error_new (FJ_ERROR, FJ_ERROR_PROTOCOL,
-                                               "reply body larger than the %u MiB limit",
-                                               MAX_REPLY_SIZE / (1024 * 1024)));
+              finish_error (task, reply_too_large_error (state));
               return;
             }
           /* An error body is only read for its message: enough. */
@@ -1962,8 +2152,26 @@ send_cb (GObject      *object,
   g_debug ("%s: HTTP %u (request %s)", state->url, state->status,
            fj_message_get_request_id (state->message) ?: "-");
 
+  /* A body announced larger than the limit is refused unread. */
+  if (state->status >= 200 && state->status < 300)
+    {
+      SoupMessageHeaders *response_headers = soup_message_get_response_headers (state->soup_msg);
+
+      if (soup_message_headers_get_encoding (response_headers) == SOUP_ENCODING_CONTENT_LENGTH &&
+          (guint64) soup_message_headers_get_content_length (response_headers) > state->max_reply_size)
+        {
+          finish_error (task, reply_too_large_error (state));
+          return;
+        }
+    }
+
   if (state->streaming)
-    state->parser = _fj_sse_parser_new (sse_event_cb, state);
+    {
+      state->parser = _fj_sse_parser_new (sse_event_cb, state);
+      _fj_sse_parser_set_max_line (state->parser,
+                                   (gsize) MIN (state->max_line_length, (guint64) G_MAXSIZE));
+      _fj_sse_parser_set_limit_name (state->parser, "max-line-length");
+    }
   else
     state->reply = g_byte_array_new ();
 
@@ -2003,6 +2211,10 @@ start_attempt (GTask *task)
   state->status = 0;
   state->idle_fired = FALSE;
   state->body_bytes = 0;
+  state->max_reply_size = state->client->max_reply_size > 0 ?
+                          state->client->max_reply_size : G_MAXUINT64;
+  state->max_line_length = state->client->max_line_length > 0 ?
+                           state->client->max_line_length : G_MAXUINT64;
   state->streaming = FALSE;
   _fj_message_begin_attempt (state->message, state->attempt);
   _fj_message_set_phase (state->message, FJ_MESSAGE_PHASE_RATE_LIMIT);

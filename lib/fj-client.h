@@ -80,6 +80,16 @@ FJ_AVAILABLE_IN_ALL
 void          fj_client_set_connections_per_session  (FjClient       *self,
                                                       guint           n_connections);
 FJ_AVAILABLE_IN_ALL
+guint64       fj_client_get_max_reply_size           (FjClient       *self);
+FJ_AVAILABLE_IN_ALL
+void          fj_client_set_max_reply_size           (FjClient       *self,
+                                                      guint64         max_reply_size);
+FJ_AVAILABLE_IN_ALL
+guint64       fj_client_get_max_line_length          (FjClient       *self);
+FJ_AVAILABLE_IN_ALL
+void          fj_client_set_max_line_length          (FjClient       *self,
+                                                      guint64         max_line_length);
+FJ_AVAILABLE_IN_ALL
 guint         fj_client_get_n_sessions               (FjClient       *self);
 FJ_AVAILABLE_IN_ALL
 GTlsDatabase *fj_client_get_tls_database             (FjClient       *self);

@@ -23,6 +23,16 @@ gboolean _fj_json_check_depth (const char *data,
                                gsize       length,
                                guint       max_depth);
 
+/* Whether JsonParser can be given @data without leaking: json-glib 1.6
+ * parses the documents that follow the first and leaks them, and leaks a
+ * string on a malformed surrogate pair.  So network input with content
+ * after the first value (other than white space and comments), or with a
+ * \u escape that is short or a surrogate not half of a high-low pair, is
+ * refused first; @problem (nullable) then says which. */
+gboolean _fj_json_check_for_parser (const char  *data,
+                                    gsize        length,
+                                    const char **problem);
+
 /* The strict JSON an API sends (objects, arrays, strings with the simple
  * escapes, integers of up to 18 digits, true, false, null, no duplicate
  * names, nesting within FJ_JSON_MAX_DEPTH) parsed at a fraction of

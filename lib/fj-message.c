@@ -404,6 +404,7 @@ parse_json (FjMessage   *self,
             GError     **error)
 {
   g_autoptr(GError) local_error = NULL;
+  const char *problem = NULL;
   JsonNode *root;
 
   g_assert (FJ_IS_MESSAGE (self));
@@ -417,6 +418,12 @@ parse_json (FjMessage   *self,
     {
       g_set_error (error, FJ_ERROR, FJ_ERROR_PROTOCOL,
                    "is nested deeper than %u levels", FJ_JSON_MAX_DEPTH);
+      return NULL;
+    }
+
+  if (!_fj_json_check_for_parser (data, length, &problem))
+    {
+      g_set_error (error, FJ_ERROR, FJ_ERROR_PROTOCOL, "is not valid JSON: %s", problem);
       return NULL;
     }
 

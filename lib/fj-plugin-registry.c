@@ -10,6 +10,9 @@
 #include "fj-plugin-registry-private.h"
 
 #include <string.h>
+#include <sys/stat.h>
+
+#include <glib/gstdio.h>
 
 #include "fj-enums.h"
 #include "fj-error.h"
@@ -29,7 +32,11 @@
  *
  * Plugins come from GModules: [method@PluginRegistry.load_default] scans
  * the directories in `FORKJOIN_PLUGIN_PATH` (colon-separated, in order)
- * and then the installed plugin directory. Each `*.so` is opened with its
+ * and then the installed plugin directory, never the current directory:
+ * empty entries of `FORKJOIN_PLUGIN_PATH` are skipped and relative ones
+ * refused. A directory or module that group or others may write to is
+ * refused too (anyone who can write it could run code in every program
+ * that loads plugins). Each `*.so` is opened with its
  * symbols resolved at load time and must export `fj_plugin_abi` (equal to
  * %FJ_PLUGIN_ABI) and `fj_plugin_register()`, which calls
  * [method@PluginRegistry.add] for each type it provides; the
@@ -260,6 +267,13 @@ load_module (FjPluginRegistry *self,
   self->loading_path = NULL;
 }
 
+/* Group or others may write @st: not safe to load code from. */
+static gboolean
+mode_is_unsafe (const GStatBuf *st)
+{
+  return (st->st_mode & (S_IWGRP | S_IWOTH)) != 0;
+}
+
 static gboolean
 has_module_suffix (const char *name)
 {
@@ -274,9 +288,11 @@ has_module_suffix (const char *name)
  *
  * Loads every module (`*.so`) in @path, sorted by name. A problem with
  * one module does not fail the call: it is added to
- * [method@PluginRegistry.get_errors]. A dir loaded before is skipped.
+ * [method@PluginRegistry.get_errors]. A module that group or others may
+ * write to is such a problem. A dir loaded before is skipped.
  *
- * Returns: %TRUE, or %FALSE when @path cannot be read
+ * Returns: %TRUE, or %FALSE when @path cannot be read or group or others
+ *   may write to it (%FJ_ERROR_PLUGIN, naming @path and its mode)
  *
  * Since: 1.0
  */
@@ -289,6 +305,7 @@ fj_plugin_registry_load_dir (FjPluginRegistry  *self,
   g_autoptr(GDir) dir = NULL;
   g_autofree char *canonical = NULL;
   const char *name;
+  GStatBuf st;
 
   g_return_val_if_fail (FJ_IS_PLUGIN_REGISTRY (self), FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
@@ -300,6 +317,15 @@ fj_plugin_registry_load_dir (FjPluginRegistry  *self,
 
   if (!(dir = g_dir_open (path, 0, error)))
     return FALSE;
+
+  if (g_stat (path, &st) == 0 && mode_is_unsafe (&st))
+    {
+      g_set_error (error, FJ_ERROR, FJ_ERROR_PLUGIN,
+                   "%s: not loaded: the directory is writable by group or others "
+                   "(mode %04o); chmod go-w %s",
+                   path, (guint) (st.st_mode & 07777), path);
+      return FALSE;
+    }
 
   g_hash_table_add (self->dirs, g_steal_pointer (&canonical));
 
@@ -315,8 +341,16 @@ fj_plugin_registry_load_dir (FjPluginRegistry  *self,
     {
       g_autofree char *file = g_build_filename (path, g_ptr_array_index (names, i), NULL);
 
-      if (g_file_test (file, G_FILE_TEST_IS_REGULAR))
-        load_module (self, file);
+      if (g_stat (file, &st) != 0 || !S_ISREG (st.st_mode))
+        continue;
+      if (mode_is_unsafe (&st))
+        {
+          record_error (self, file, "not loaded: the module is writable by group or others "
+                        "(mode %04o); chmod go-w %s",
+                        (guint) (st.st_mode & 07777), file);
+          continue;
+        }
+      load_module (self, file);
     }
 
   return TRUE;
@@ -330,7 +364,13 @@ load_default_dir (FjPluginRegistry *self,
 
   if (!fj_plugin_registry_load_dir (self, path, &error) &&
       !g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-    record_error (self, path, "%s", error->message);
+    {
+      /* Our own errors already name the path. */
+      if (error->domain == FJ_ERROR)
+        record_error (self, NULL, "%s", error->message);
+      else
+        record_error (self, path, "%s", error->message);
+    }
 }
 
 /**
@@ -342,6 +382,11 @@ load_default_dir (FjPluginRegistry *self,
  * installed plugin directory. A directory that does not exist is skipped;
  * other problems are added to [method@PluginRegistry.get_errors]. Calling
  * it again does nothing.
+ *
+ * Plugins never come from the current directory: an empty entry in
+ * `FORKJOIN_PLUGIN_PATH` is skipped, and a relative one (such as `.`) is
+ * not loaded but listed as an error. Directories and modules writable by
+ * group or others are refused, see [method@PluginRegistry.load_dir].
  *
  * Since: 1.0
  */
@@ -362,8 +407,16 @@ fj_plugin_registry_load_default (FjPluginRegistry *self)
 
       for (guint i = 0; dirs[i] != NULL; i++)
         {
-          if (dirs[i][0] != '\0')
-            load_default_dir (self, dirs[i]);
+          if (dirs[i][0] == '\0')
+            continue;
+          if (!g_path_is_absolute (dirs[i]))
+            {
+              record_error (self, dirs[i],
+                            "not loaded: FORKJOIN_PLUGIN_PATH entries must be absolute "
+                            "(plugins are never loaded from the current directory)");
+              continue;
+            }
+          load_default_dir (self, dirs[i]);
         }
     }
 

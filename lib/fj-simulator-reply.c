@@ -240,6 +240,7 @@ _fj_sim_request_parse (FjSimRequest  *request,
       g_autoptr(GError) error = NULL;
 
       if (length == 0 || !_fj_json_check_depth (data, length, FJ_JSON_MAX_DEPTH) ||
+          !_fj_json_check_for_parser (data, length, NULL) ||
           !json_parser_load_from_data (parser, data, length, &error) ||
           json_parser_get_root (parser) == NULL)
         {

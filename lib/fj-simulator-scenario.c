@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "fj-error.h"
+#include "fj-json-private.h"
 
 typedef struct
 {
@@ -859,8 +860,23 @@ _fj_sim_scenario_parse (const char  *name,
   ParseContext ctx = { name, error };
   JsonObject *object;
   JsonNode *root;
+  const char *problem = NULL;
+  gsize len = length < 0 ? strlen (data) : (gsize) length;
 
-  if (!json_parser_load_from_data (parser, data, length, &local_error))
+  /* Checked before json-glib sees it: it overflows its stack on deep
+   * nesting, and leaks on some malformed input. */
+  if (!_fj_json_check_depth (data, len, FJ_JSON_MAX_DEPTH))
+    {
+      fail (&ctx, NULL, "invalid JSON: nested deeper than %u levels", FJ_JSON_MAX_DEPTH);
+      return NULL;
+    }
+  if (!_fj_json_check_for_parser (data, len, &problem))
+    {
+      fail (&ctx, NULL, "invalid JSON: %s", problem);
+      return NULL;
+    }
+
+  if (!json_parser_load_from_data (parser, data, len, &local_error))
     {
       fail (&ctx, NULL, "invalid JSON: %s", local_error->message);
       return NULL;

@@ -63,6 +63,11 @@
  *   `max_retries`, `idle_timeout`, `requests_per_minute`,
  *   `input_tokens_per_minute`, `output_tokens_per_minute`), applied by
  *   [method@Spec.configure_client].
+ * - `allow_insecure_http` (default false): lets the client send to a
+ *   plain-HTTP base URL that is not loopback (`127.0.0.0/8`, `::1`,
+ *   `localhost`). Without it [method@Spec.configure_client] refuses such a
+ *   URL, since the API key would travel unencrypted; with it the spec
+ *   loads with a warning. Certificates of HTTPS URLs are always verified.
  * - `input` (the question; a program may give it instead), `description`
  *   and `$schema` are free strings.
  *
@@ -128,6 +133,7 @@ typedef struct
   PluginEntry    *synthesis;
   GPtrArray      *policies;      /* PluginEntry */
   ClientSettings  client;
+  gboolean        allow_insecure_http;
   GStrv           warnings;
 } State;
 
@@ -167,7 +173,7 @@ static GParamSpec *properties[N_PROPS];
 
 static const char * const root_keys[] = {
   "$schema", "description", "input", "defaults", "agents", "min_successes",
-  "runner", "policies", "synthesis", "client", NULL
+  "runner", "policies", "synthesis", "client", "allow_insecure_http", NULL
 };
 static const char * const agent_keys[] = {
   "name", "instructions", "model", "max_tokens", "temperature", "timeout",
@@ -1632,6 +1638,17 @@ load_root (Loader *l)
   load_synthesis (l, root);
   load_client (l, root);
 
+  if (read_boolean (l, root, "allow_insecure_http", &l->state->allow_insecure_http) &&
+      l->state->allow_insecure_http)
+    {
+      gsize mark = push_member (l, "allow_insecure_http");
+
+      warn_at (l, json_object_get_member (root, "allow_insecure_http"),
+               "a plain-HTTP base URL that is not loopback is allowed: "
+               "the API key and the prompts may then travel unencrypted");
+      pop (l, mark);
+    }
+
   agent_settings_clear (&defaults);
 }
 
@@ -2286,6 +2303,25 @@ fj_spec_get_min_successes (FjSpec *self)
 }
 
 /**
+ * fj_spec_get_allow_insecure_http:
+ * @self: a #FjSpec
+ *
+ * Gets `allow_insecure_http`: whether [method@Spec.configure_client]
+ * accepts a client whose base URL is plain HTTP and not loopback.
+ *
+ * Returns: %TRUE when the spec allows it, %FALSE (the default) otherwise
+ *
+ * Since: 1.0
+ */
+gboolean
+fj_spec_get_allow_insecure_http (FjSpec *self)
+{
+  g_return_val_if_fail (FJ_IS_SPEC (self), FALSE);
+
+  return self->state->allow_insecure_http;
+}
+
+/**
  * fj_spec_get_max_concurrent:
  * @self: a #FjSpec
  *
@@ -2381,6 +2417,45 @@ fj_spec_get_warnings (FjSpec *self)
   return (const char * const *) self->state->warnings;
 }
 
+/* Plain HTTP to a host that is not loopback (127.0.0.0/8, ::1,
+ * localhost).  A URL GLib cannot parse is left to the client to refuse. */
+static gboolean
+base_url_is_insecure (const char *base_url)
+{
+  g_autoptr(GUri) uri = NULL;
+  g_autoptr(GInetAddress) address = NULL;
+  const char *host;
+
+  if (base_url == NULL)
+    return FALSE;
+
+  uri = g_uri_parse (base_url, G_URI_FLAGS_NONE, NULL);
+  if (uri == NULL || g_ascii_strcasecmp (g_uri_get_scheme (uri), "http") != 0)
+    return FALSE;
+
+  host = g_uri_get_host (uri);
+  if (host == NULL || *host == '\0')
+    return TRUE;
+  if (g_ascii_strcasecmp (host, "localhost") == 0)
+    return FALSE;
+
+  address = g_inet_address_new_from_string (host);
+
+  return address == NULL || !g_inet_address_get_is_loopback (address);
+}
+
+/* @base_url for a message, without any user:password@ part. */
+static char *
+shown_url (const char *base_url)
+{
+  g_autoptr(GUri) uri = g_uri_parse (base_url, G_URI_FLAGS_NONE, NULL);
+
+  if (uri == NULL || g_uri_get_userinfo (uri) == NULL)
+    return g_strdup (base_url);
+
+  return g_uri_to_string_partial (uri, G_URI_HIDE_USERINFO);
+}
+
 /**
  * fj_spec_configure_client:
  * @self: a #FjSpec
@@ -2390,7 +2465,13 @@ fj_spec_get_warnings (FjSpec *self)
  * Applies the spec's `client` settings to @client (those it sets; the
  * others are left alone).
  *
- * Returns: %TRUE, or %FALSE when no spec is loaded
+ * A client whose base URL is plain HTTP and not loopback (`127.0.0.0/8`,
+ * `::1`, `localhost`) is refused with %FJ_ERROR_INVALID_REQUEST unless the
+ * spec sets `allow_insecure_http`, since the API key would travel
+ * unencrypted.
+ *
+ * Returns: %TRUE, or %FALSE when no spec is loaded or the base URL is
+ *   refused
  *
  * Since: 1.0
  */
@@ -2408,6 +2489,19 @@ fj_spec_configure_client (FjSpec    *self,
   if (!self->loaded)
     {
       g_set_error_literal (error, FJ_ERROR, FJ_ERROR_SPEC, "no spec is loaded");
+      return FALSE;
+    }
+
+  if (!self->state->allow_insecure_http &&
+      base_url_is_insecure (fj_client_get_base_url (client)))
+    {
+      g_autofree char *shown = shown_url (fj_client_get_base_url (client));
+
+      g_set_error (error, FJ_ERROR, FJ_ERROR_INVALID_REQUEST,
+                   "refusing the plain-HTTP base URL %s: it is not loopback and the API key "
+                   "would travel unencrypted; use https, or set \"allow_insecure_http\": true "
+                   "in the spec",
+                   shown);
       return FALSE;
     }
 

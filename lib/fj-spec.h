@@ -67,6 +67,8 @@ const char       *fj_spec_get_synthesis_plugin (FjSpec            *self);
 FJ_AVAILABLE_IN_ALL
 const char * const *fj_spec_get_warnings       (FjSpec            *self);
 FJ_AVAILABLE_IN_ALL
+gboolean          fj_spec_get_allow_insecure_http (FjSpec         *self);
+FJ_AVAILABLE_IN_ALL
 gboolean          fj_spec_configure_client     (FjSpec            *self,
                                                 FjClient          *client,
                                                 GError           **error);

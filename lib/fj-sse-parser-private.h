@@ -39,6 +39,10 @@ void         _fj_sse_parser_free            (FjSseParser     *self);
  * limit. */
 void         _fj_sse_parser_set_max_line    (FjSseParser     *self,
                                              gsize            max_line);
+/* With a name set, that error reads "SSE line longer than the 1 MiB limit
+ * (NAME)": the setting a user would change. */
+void         _fj_sse_parser_set_limit_name  (FjSseParser     *self,
+                                             const char      *name);
 gboolean     _fj_sse_parser_feed            (FjSseParser     *self,
                                              const guint8    *data,
                                              gsize            length,

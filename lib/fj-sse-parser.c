@@ -24,6 +24,7 @@ struct _FjSseParser
   GString        *data;
 
   gsize           max_line;
+  char           *limit_name;
   guint64         n_events;
 
   guint           has_data : 1;
@@ -62,6 +63,7 @@ _fj_sse_parser_free (FjSseParser *self)
   g_string_free (self->line, TRUE);
   g_string_free (self->event, TRUE);
   g_string_free (self->data, TRUE);
+  g_free (self->limit_name);
   g_free (self);
 }
 
@@ -73,6 +75,16 @@ _fj_sse_parser_set_max_line (FjSseParser *self,
   g_return_if_fail (max_line > 0);
 
   self->max_line = max_line;
+}
+
+void
+_fj_sse_parser_set_limit_name (FjSseParser *self,
+                               const char  *name)
+{
+  g_return_if_fail (self != NULL);
+
+  g_free (self->limit_name);
+  self->limit_name = g_strdup (name);
 }
 
 guint64
@@ -88,9 +100,24 @@ too_long (FjSseParser  *self,
           const char   *what,
           GError      **error)
 {
+  gsize mib = 1024 * 1024;
+
   self->failed = TRUE;
-  g_set_error (error, FJ_ERROR, FJ_ERROR_PROTOCOL,
-               "SSE %s longer than %" G_GSIZE_FORMAT " bytes", what, self->max_line);
+  if (self->limit_name == NULL)
+    g_set_error (error, FJ_ERROR, FJ_ERROR_PROTOCOL,
+                 "SSE %s longer than %" G_GSIZE_FORMAT " bytes", what, self->max_line);
+  else if (self->max_line >= mib && self->max_line % mib == 0)
+    g_set_error (error, FJ_ERROR, FJ_ERROR_PROTOCOL,
+                 "SSE %s longer than the %" G_GSIZE_FORMAT " MiB limit (%s)",
+                 what, self->max_line / mib, self->limit_name);
+  else if (self->max_line >= 1024 && self->max_line % 1024 == 0)
+    g_set_error (error, FJ_ERROR, FJ_ERROR_PROTOCOL,
+                 "SSE %s longer than the %" G_GSIZE_FORMAT " KiB limit (%s)",
+                 what, self->max_line / 1024, self->limit_name);
+  else
+    g_set_error (error, FJ_ERROR, FJ_ERROR_PROTOCOL,
+                 "SSE %s longer than the %" G_GSIZE_FORMAT "-byte limit (%s)",
+                 what, self->max_line, self->limit_name);
   return FALSE;
 }
 

@@ -38,6 +38,23 @@ fj_test_init (int    *argc,
                      log_must_not_leak_key, NULL);
 }
 
+double
+fj_test_time_scale (void)
+{
+  static double scale = 0;
+
+  if (scale == 0)
+    {
+      const char *env = g_getenv ("FJ_TEST_TIME_SCALE");
+      double value = env != NULL ? g_ascii_strtod (env, NULL) : 1;
+
+      /* Only ever widen: a bogus or smaller value means no scaling. */
+      scale = value >= 1 ? value : 1;
+    }
+
+  return scale;
+}
+
 static gboolean
 timeout_cb (gpointer user_data)
 {
@@ -52,7 +69,10 @@ fj_test_wait_for (gboolean *flag,
                   double    timeout_seconds)
 {
   gboolean timed_out = FALSE;
-  guint id = g_timeout_add ((guint) (timeout_seconds * 1000), timeout_cb, &timed_out);
+  guint id;
+
+  timeout_seconds *= fj_test_time_scale ();
+  id = g_timeout_add ((guint) (timeout_seconds * 1000), timeout_cb, &timed_out);
 
   while (!*flag && !timed_out)
     g_main_context_iteration (NULL, TRUE);
@@ -95,7 +115,10 @@ fj_test_wait_result (GAsyncResult **result,
                      double         timeout_seconds)
 {
   gboolean timed_out = FALSE;
-  guint id = g_timeout_add ((guint) (timeout_seconds * 1000), timeout_cb, &timed_out);
+  guint id;
+
+  timeout_seconds *= fj_test_time_scale ();
+  id = g_timeout_add ((guint) (timeout_seconds * 1000), timeout_cb, &timed_out);
 
   while (!is_set (result) && !timed_out)
     g_main_context_iteration (NULL, TRUE);

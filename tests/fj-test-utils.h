@@ -25,8 +25,13 @@ FjSimulator *fj_test_simulator_new     (const char   *scenario_json);
 /* A client for @sim that sends FJ_TEST_API_KEY. */
 FjClient    *fj_test_client_new        (FjSimulator  *sim);
 
+/* The factor timing bounds are widened by: FJ_TEST_TIME_SCALE (a number
+ * >= 1, set by the sanitizer and valgrind runs), 1 when unset.  Scale upper
+ * bounds on wall time with it, never the behaviour under test. */
+double       fj_test_time_scale        (void);
+
 /* Iterates the thread-default main context until *@flag is TRUE, failing
- * the test after @timeout_seconds. */
+ * the test after @timeout_seconds (times fj_test_time_scale()). */
 void         fj_test_wait_for          (gboolean     *flag,
                                         double        timeout_seconds);
 
@@ -38,7 +43,8 @@ void         fj_test_async_result_cb   (GObject      *source,
                                         GAsyncResult *result,
                                         gpointer      user_data);
 
-/* Waits for *@result to be set by fj_test_async_result_cb(). */
+/* Waits for *@result to be set by fj_test_async_result_cb(), failing the
+ * test after @timeout_seconds (times fj_test_time_scale()). */
 GAsyncResult *fj_test_wait_result      (GAsyncResult **result,
                                         double         timeout_seconds);
 

@@ -11,6 +11,11 @@
 
 #include "fj-agent-result-private.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
 /* A synthesizer from the program itself, as Python or gjs would add. */
 #define TEST_TYPE_LOCAL_SYNTH (test_local_synth_get_type ())
 G_DECLARE_FINAL_TYPE (TestLocalSynth, test_local_synth, TEST, LOCAL_SYNTH, GObject)
@@ -535,6 +540,198 @@ test_plugins_concat (void)
   g_assert_cmpstr (text, ==, "# Line one line two\n");
 }
 
+/* Copies the built test module @name into @dir with @mode. */
+static char *
+copy_module (const char *name,
+             const char *dir,
+             int         mode)
+{
+  g_autofree char *source = g_test_build_filename (G_TEST_BUILT, "plugins", name, NULL);
+  char *target = g_build_filename (dir, name, NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize length;
+
+  g_file_get_contents (source, &contents, &length, &error);
+  g_assert_no_error (error);
+  g_file_set_contents (target, contents, length, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_chmod (target, mode), ==, 0);
+
+  return target;
+}
+
+static void
+remove_tree (const char *dir)
+{
+  g_autoptr(GDir) listing = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (listing != NULL && (name = g_dir_read_name (listing)))
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        remove_tree (path);
+      else
+        g_unlink (path);
+    }
+  g_rmdir (dir);
+}
+
+/* A directory writable by group or others is refused (not scanned), with
+ * an error naming it and its mode; through load_default too. */
+static void
+test_plugins_unsafe_dir (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("fj-plugins-XXXXXX", &error);
+  g_autofree char *good = NULL;
+  g_autofree char *expected = NULL;
+
+  g_assert_no_error (error);
+  good = copy_module ("good.so", dir, 0644);
+  expected = g_strdup_printf ("%s: not loaded: the directory is writable by group or others (mode 0777); "
+                              "chmod go-w %s", dir, dir);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(FjPluginRegistry) registry = fj_plugin_registry_new ();
+      g_autoptr(FjPluginRegistry) other = fj_plugin_registry_new ();
+      int mode = i == 0 ? 0777 : 0775;
+      GPtrArray *errors;
+
+      g_assert_cmpint (g_chmod (dir, mode), ==, 0);
+      g_assert_false (fj_plugin_registry_load_dir (registry, dir, &error));
+      g_assert_error (error, FJ_ERROR, FJ_ERROR_PLUGIN);
+      if (i == 0)
+        g_assert_cmpstr (error->message, ==, expected);
+      else
+        g_assert_nonnull (strstr (error->message, "(mode 0775)"));
+      g_clear_error (&error);
+      g_assert_true (fj_plugin_registry_lookup (registry, FJ_PLUGIN_KIND_SYNTHESIZER, "test-good") == G_TYPE_INVALID);
+
+      /* load_default lists it once, without repeating the path. */
+      g_setenv ("FORKJOIN_PLUGIN_PATH", dir, TRUE);
+      fj_plugin_registry_load_default (other);
+      g_unsetenv ("FORKJOIN_PLUGIN_PATH");
+      errors = fj_plugin_registry_get_errors (other);
+      g_assert_cmpuint (count_errors_under (other, dir), ==, 1);
+      for (guint j = 0; j < errors->len; j++)
+        {
+          const GError *e = g_ptr_array_index (errors, j);
+
+          if (g_str_has_prefix (e->message, dir))
+            {
+              g_assert_true (g_str_has_prefix (e->message + strlen (dir), ": not loaded: the directory"));
+              if (i == 0)
+                g_assert_cmpstr (e->message, ==, expected);
+            }
+        }
+      g_assert_true (fj_plugin_registry_lookup (other, FJ_PLUGIN_KIND_SYNTHESIZER, "test-good") == G_TYPE_INVALID);
+    }
+
+  remove_tree (dir);
+}
+
+/* A module writable by group or others is refused and never opened; the
+ * same file with a safe mode is opened (bad.so: not a module, so opening
+ * it is an error of another kind, and no type gets registered twice). */
+static void
+test_plugins_unsafe_module (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("fj-plugins-XXXXXX", &error);
+  g_autofree char *good = NULL;
+  g_autofree char *bad = NULL;
+  const GError *found;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (g_chmod (dir, 0755), ==, 0);
+  good = copy_module ("good.so", dir, 0666);
+  bad = copy_module ("bad.so", dir, 0646);
+
+  {
+    g_autoptr(FjPluginRegistry) registry = fj_plugin_registry_new ();
+    g_autofree char *expected = g_strdup_printf ("%s: not loaded: the module is writable by group or "
+                                                 "others (mode 0666); chmod go-w %s", good, good);
+
+    g_assert_true (fj_plugin_registry_load_dir (registry, dir, &error));
+    g_assert_no_error (error);
+    found = find_error (registry, good);
+    g_assert_cmpstr (found->message, ==, expected);
+    found = find_error (registry, bad);
+    g_assert_nonnull (strstr (found->message, "(mode 0646)"));
+    g_assert_cmpuint (count_errors_under (registry, dir), ==, 2);
+    g_assert_true (fj_plugin_registry_lookup (registry, FJ_PLUGIN_KIND_SYNTHESIZER, "test-good") == G_TYPE_INVALID);
+  }
+
+  /* With go-w the check passes: bad.so is opened (and is not a module). */
+  g_assert_cmpint (g_chmod (bad, 0644), ==, 0);
+  g_assert_cmpint (g_chmod (good, 0620), ==, 0);
+  {
+    g_autoptr(FjPluginRegistry) registry = fj_plugin_registry_new ();
+
+    g_assert_true (fj_plugin_registry_load_dir (registry, dir, &error));
+    g_assert_no_error (error);
+    found = find_error (registry, bad);
+    g_assert_nonnull (strstr (found->message, "not a loadable module"));
+    found = find_error (registry, good);
+    g_assert_nonnull (strstr (found->message, "(mode 0620)"));
+  }
+
+  remove_tree (dir);
+}
+
+/* FORKJOIN_PLUGIN_PATH never means the current directory: empty entries
+ * are skipped, relative ones refused with an error. */
+static void
+test_plugins_no_current_dir (void)
+{
+  g_autoptr(FjPluginRegistry) registry = fj_plugin_registry_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("fj-plugins-XXXXXX", &error);
+  g_autofree char *cwd = g_get_current_dir ();
+  g_autofree char *sub = NULL;
+  g_autofree char *bad = NULL;
+  g_autofree char *sub_bad = NULL;
+  GPtrArray *errors;
+  const GError *found;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (g_chmod (dir, 0755), ==, 0);
+  sub = g_build_filename (dir, "sub", NULL);
+  g_assert_cmpint (g_mkdir (sub, 0755), ==, 0);
+  /* A file the loader would report if it opened it. */
+  bad = copy_module ("bad.so", dir, 0644);
+  sub_bad = copy_module ("bad.so", sub, 0644);
+
+  g_assert_cmpint (g_chdir (dir), ==, 0);
+  g_setenv ("FORKJOIN_PLUGIN_PATH", "::.:sub:", TRUE);
+  fj_plugin_registry_load_default (registry);
+  g_unsetenv ("FORKJOIN_PLUGIN_PATH");
+  g_assert_cmpint (g_chdir (cwd), ==, 0);
+
+  found = find_error (registry, ".");
+  g_assert_nonnull (strstr (found->message, "FORKJOIN_PLUGIN_PATH entries must be absolute"));
+  found = find_error (registry, "sub");
+  g_assert_nonnull (strstr (found->message, "never loaded from the current directory"));
+
+  /* Nothing under the current directory was opened; no error for the
+   * empty entries. */
+  errors = fj_plugin_registry_get_errors (registry);
+  for (guint i = 0; i < errors->len; i++)
+    {
+      const GError *e = g_ptr_array_index (errors, i);
+
+      g_assert_null (strstr (e->message, "bad.so"));
+      g_assert_false (g_str_has_prefix (e->message, ": "));
+    }
+  g_assert_cmpuint (count_errors_under (registry, dir), ==, 0);
+
+  remove_tree (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -547,6 +744,9 @@ main (int   argc,
   g_test_add_func ("/Forkjoin/Plugins/list", test_plugins_list);
   g_test_add_func ("/Forkjoin/Plugins/caller-type", test_plugins_caller_type);
   g_test_add_func ("/Forkjoin/Plugins/concat", test_plugins_concat);
+  g_test_add_func ("/Forkjoin/Plugins/unsafe-dir", test_plugins_unsafe_dir);
+  g_test_add_func ("/Forkjoin/Plugins/unsafe-module", test_plugins_unsafe_module);
+  g_test_add_func ("/Forkjoin/Plugins/no-current-dir", test_plugins_no_current_dir);
 
   return g_test_run ();
 }

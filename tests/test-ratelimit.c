@@ -230,7 +230,7 @@ test_limiter_headers (void)
   headers = budget_headers ("requests", "50", "49", 1.0);
   _fj_rate_limiter_observe (limiter, headers);
   soup_message_headers_unref (headers);
-  g_assert_cmpint (time_to_enter (limiter), <, 0.3 * G_USEC_PER_SEC);
+  g_assert_cmpint (time_to_enter (limiter), <, 0.3 * G_USEC_PER_SEC * fj_test_time_scale ());
 
   /* Spent: the learned 50 a minute gives one request back in 1.2 s. */
   headers = budget_headers ("requests", "50", "0", 60.0);
@@ -255,7 +255,7 @@ test_limiter_headers (void)
   headers = budget_headers ("requests", "50", "0", 60.0);
   _fj_rate_limiter_observe (limiter, headers);
   soup_message_headers_unref (headers);
-  g_assert_cmpint (time_to_enter (limiter), <, 0.3 * G_USEC_PER_SEC);
+  g_assert_cmpint (time_to_enter (limiter), <, 0.3 * G_USEC_PER_SEC * fj_test_time_scale ());
   _fj_rate_limiter_free (limiter);
 
   g_free (notes.reason);
@@ -366,7 +366,7 @@ run_fleet (FjSimulator *sim,
       fj_agent_run_async (agent, client, "Summarise the quarter", NULL, agent_done_cb, &fleet);
     }
 
-  while (!fleet_done (&fleet) && g_get_monotonic_time () - start < 120 * G_USEC_PER_SEC)
+  while (!fleet_done (&fleet) && g_get_monotonic_time () - start < 120 * G_USEC_PER_SEC * fj_test_time_scale ())
     g_main_context_iteration (NULL, TRUE);
 
   g_assert_cmpuint (fleet.n_done, ==, N_AGENTS);

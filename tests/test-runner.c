@@ -473,7 +473,7 @@ test_runner_parallel (void)
   results = run_agents (runner, agents, NULL);
 
   /* Together, not one after the other. */
-  g_assert_cmpfloat (g_timer_elapsed (timer, NULL), <, 2.0);
+  g_assert_cmpfloat (g_timer_elapsed (timer, NULL), <, 2.0 * fj_test_time_scale ());
 
   for (guint i = 0; i < 3; i++)
     {
@@ -499,7 +499,7 @@ test_runner_parallel (void)
   g_assert_true (fj_usage_equal (fj_agent_runner_get_usage (runner), &total));
   g_assert_cmpint (total.output_tokens, >, 0);
   g_assert_true (fj_run_state_get_finished (fj_agent_runner_get_state (runner)));
-  g_assert_cmpfloat (fj_run_state_get_elapsed (fj_agent_runner_get_state (runner)), <, 2.0);
+  g_assert_cmpfloat (fj_run_state_get_elapsed (fj_agent_runner_get_state (runner)), <, 2.0 * fj_test_time_scale ());
 
   recorder_clear (&rec);
 }
@@ -527,7 +527,7 @@ test_runner_mixed (void)
   fj_agent_set_timeout (agents_get (agents, 1), 0.8);
 
   results = run_agents (runner, agents, NULL);
-  g_assert_cmpfloat (g_timer_elapsed (timer, NULL), <, 5.0);
+  g_assert_cmpfloat (g_timer_elapsed (timer, NULL), <, 5.0 * fj_test_time_scale ());
 
   failed = result_at (results, 0);
   g_assert_cmpint (fj_agent_result_get_status (failed), ==, FJ_AGENT_STATUS_FAILED);
@@ -538,7 +538,7 @@ test_runner_mixed (void)
   g_assert_cmpuint (fj_agent_result_get_attempts (failed), ==, 2);
   g_assert_cmpuint (fj_simulator_get_attempts (sim, "failing"), ==, 2);
   g_assert_cmpfloat (fj_agent_result_get_duration (failed), >, 0.0);
-  g_assert_cmpfloat (fj_agent_result_get_duration (failed), <, 4.0);
+  g_assert_cmpfloat (fj_agent_result_get_duration (failed), <, 4.0 * fj_test_time_scale ());
 
   timed_out = result_at (results, 1);
   g_assert_cmpint (fj_agent_result_get_status (timed_out), ==, FJ_AGENT_STATUS_TIMED_OUT);
@@ -548,12 +548,12 @@ test_runner_mixed (void)
                                    "slow: timed out after 0.8 s"));
   g_assert_null (strstr (fj_agent_result_get_error_message (timed_out), "deadline"));
   g_assert_cmpfloat (fj_agent_result_get_duration (timed_out), >=, 0.75);
-  g_assert_cmpfloat (fj_agent_result_get_duration (timed_out), <, 3.0);
+  g_assert_cmpfloat (fj_agent_result_get_duration (timed_out), <, 3.0 * fj_test_time_scale ());
 
   fine = result_at (results, 2);
   g_assert_cmpint (fj_agent_result_get_status (fine), ==, FJ_AGENT_STATUS_SUCCESS);
   g_assert_null (fj_agent_result_get_error (fine));
-  g_assert_cmpfloat (fj_agent_result_get_duration (fine), <, 2.0);
+  g_assert_cmpfloat (fj_agent_result_get_duration (fine), <, 2.0 * fj_test_time_scale ());
 
   assert_counts (runner, 1, 2, 0, 0);
 }
@@ -562,7 +562,8 @@ static void
 test_runner_cap_one (guint cap)
 {
   g_autofree char *scenario =
-    g_strdup_printf ("{\"seed\": %u, \"latency\": 0.3, \"output_tokens\": 10}", cap);
+    g_strdup_printf ("{\"seed\": %u, \"latency\": %.1f, \"output_tokens\": 10}",
+                     cap, 0.3 * fj_test_time_scale ());
   g_autoptr(FjSimulator) sim = fj_test_simulator_new (scenario);
   g_autoptr(FjClient) client = fj_test_client_new (sim);
   g_autoptr(FjAgentRunner) runner = fj_agent_runner_new (client);
@@ -625,7 +626,7 @@ test_runner_deadline (void)
 
   results = run_agents (runner, agents, NULL);
   g_assert_cmpfloat (g_timer_elapsed (timer, NULL), >=, 0.55);
-  g_assert_cmpfloat (g_timer_elapsed (timer, NULL), <, 4.0);
+  g_assert_cmpfloat (g_timer_elapsed (timer, NULL), <, 4.0 * fj_test_time_scale ());
 
   g_assert_cmpint (fj_agent_result_get_status (result_at (results, 0)), ==, FJ_AGENT_STATUS_TIMED_OUT);
   g_assert_error ((GError *) fj_agent_result_get_error (result_at (results, 0)),
@@ -681,7 +682,7 @@ test_runner_agent_timeout (void)
                                    "default: timed out after 0.39"));
   g_assert_null (strstr (fj_agent_result_get_error_message (r), "deadline"));
   g_assert_cmpfloat (fj_agent_result_get_duration (r), >=, 0.35);
-  g_assert_cmpfloat (fj_agent_result_get_duration (r), <, 1.1);
+  g_assert_cmpfloat (fj_agent_result_get_duration (r), <, 1.1 * fj_test_time_scale ());
 
   r = result_at (results, 1);
   g_assert_cmpint (fj_agent_result_get_status (r), ==, FJ_AGENT_STATUS_TIMED_OUT);
@@ -689,7 +690,7 @@ test_runner_agent_timeout (void)
                                    "own: timed out after 1.2 s"));
   g_assert_null (strstr (fj_agent_result_get_error_message (r), "deadline"));
   g_assert_cmpfloat (fj_agent_result_get_duration (r), >=, 1.15);
-  g_assert_cmpfloat (fj_agent_result_get_duration (r), <, 4.0);
+  g_assert_cmpfloat (fj_agent_result_get_duration (r), <, 4.0 * fj_test_time_scale ());
 
   r = result_at (results, 2);
   g_assert_cmpint (fj_agent_result_get_status (r), ==, FJ_AGENT_STATUS_SUCCESS);
@@ -724,7 +725,7 @@ test_runner_cancel (void)
   g_timeout_add (600, cancel_cb, cancellable);
 
   results = run_agents (runner, agents, cancellable);
-  g_assert_cmpfloat (g_timer_elapsed (timer, NULL), <, 3.0);
+  g_assert_cmpfloat (g_timer_elapsed (timer, NULL), <, 3.0 * fj_test_time_scale ());
 
   /* Finished before the cancel: kept as it was. */
   r = result_at (results, 0);
@@ -771,7 +772,7 @@ test_runner_cancel_queued (void)
   g_timeout_add (300, cancel_cb, cancellable);
 
   results = run_agents (runner, agents, cancellable);
-  g_assert_cmpfloat (g_timer_elapsed (timer, NULL), <, 3.0);
+  g_assert_cmpfloat (g_timer_elapsed (timer, NULL), <, 3.0 * fj_test_time_scale ());
 
   g_assert_cmpint (fj_agent_result_get_status (result_at (results, 0)), ==, FJ_AGENT_STATUS_CANCELLED);
   for (guint i = 1; i < 3; i++)
@@ -835,7 +836,7 @@ test_runner_stop_satisfied (gconstpointer data)
   late = result_at (results, 3);
   if (losers == FJ_POLICY_LOSERS_CANCEL)
     {
-      g_assert_cmpfloat (g_timer_elapsed (timer, NULL), <, 2.0);
+      g_assert_cmpfloat (g_timer_elapsed (timer, NULL), <, 2.0 * fj_test_time_scale ());
       g_assert_cmpint (fj_agent_result_get_status (loser), ==, FJ_AGENT_STATUS_CANCELLED);
       g_assert_error ((GError *) fj_agent_result_get_error (loser), G_IO_ERROR, G_IO_ERROR_CANCELLED);
       g_assert_cmpint (fj_agent_result_get_status (late), ==, FJ_AGENT_STATUS_CANCELLED);
@@ -915,7 +916,7 @@ test_runner_stop_failed (void)
   fj_agent_runner_set_max_concurrent (runner, 2);
 
   results = run_agents (runner, agents, NULL);
-  g_assert_cmpfloat (g_timer_elapsed (timer, NULL), <, 3.0);
+  g_assert_cmpfloat (g_timer_elapsed (timer, NULL), <, 3.0 * fj_test_time_scale ());
 
   r = result_at (results, 0);
   g_assert_cmpint (fj_agent_result_get_status (r), ==, FJ_AGENT_STATUS_FAILED);
@@ -1233,6 +1234,7 @@ test_runner_rerun (void)
   {
     g_autoptr(GPtrArray) third = run_agents (runner, two, NULL);
 
+    g_assert_cmpuint (third->len, ==, 2);
     assert_counts (runner, 2, 0, 0, 0);
   }
 }

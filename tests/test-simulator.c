@@ -1152,7 +1152,7 @@ wait_for_disconnects (FjSimulator *sim,
                       guint        n,
                       double       timeout)
 {
-  gint64 deadline = g_get_monotonic_time () + timeout * G_USEC_PER_SEC;
+  gint64 deadline = g_get_monotonic_time () + timeout * fj_test_time_scale () * G_USEC_PER_SEC;
 
   while (fj_simulator_get_n_disconnects (sim) < n)
     {
@@ -1259,6 +1259,7 @@ test_fault_error_event (void)
   g_assert_cmpuint (call->status, ==, 200);
   g_assert_cmpstr (names, ==, "message_start content_block_start ping content_block_delta error");
   g_assert_cmpuint (n_deltas, ==, 3);
+  g_assert_nonnull (text);
 
   error = parse_json (g_array_index (events, Event, events->len - 1).data);
   object = json_node_get_object (error);
@@ -1437,6 +1438,7 @@ test_fast_pacing (void)
 
   g_assert_no_error (call->error);
   g_assert_cmpuint (n_deltas, ==, 400);
+  g_assert_cmpuint (strlen (text), >, 0);
 }
 
 static void

@@ -397,6 +397,7 @@ test_spec_file_errors (void)
   g_assert_nonnull (strstr (error->message, "missing.json"));
   g_clear_error (&error);
 
+  g_free (path);
   path = g_build_filename (dir, "q.json", NULL);
   g_file_set_contents (path, "{\n  \"agents\": [ ]\n}\n", -1, &error);
   g_assert_no_error (error);
@@ -586,7 +587,7 @@ test_spec_unknown_keys (void)
                      "max_concurrent, deadline, agent_timeout");
   assert_spec_error ("{'agents': [{'name': 'a'}], 'x y': 1}",
                      "t.json:1:29: [\"x y\"]: unknown key; valid keys here: $schema, description, input, "
-                     "defaults, agents, min_successes, runner, policies, synthesis, client");
+                     "defaults, agents, min_successes, runner, policies, synthesis, client, allow_insecure_http");
   /* A key of another level: where it belongs. */
   assert_spec_error ("{'deadline': 5, 'model': 'x',\n"
                      " 'agents': [{'name': 'a', 'min_successes': 1, 'max_retries': 1}]}",
@@ -974,6 +975,86 @@ test_spec_configure_client_partial (void)
   g_assert_error (error, FJ_ERROR, FJ_ERROR_SPEC);
 }
 
+/* A plain-HTTP base URL that is not loopback is refused unless the spec
+ * says allow_insecure_http; no connection is made (configure only). */
+static void
+test_spec_insecure_http (void)
+{
+  static const char * const refused[] = {
+    "http://10.1.2.3", "http://example.com:8080", "HTTP://192.168.0.1", "http://[2001:db8::1]:80",
+    "http://0.0.0.0:9", "http://localhost.example.com",
+  };
+  static const char * const accepted[] = {
+    "http://127.0.0.1:9", "http://127.8.9.10", "http://localhost:9", "http://LOCALHOST",
+    "http://[::1]:9", "https://api.anthropic.com", "https://10.1.2.3",
+  };
+  g_autoptr(FjSpec) strict = load_ok ("{'agents': [{'name': 'a'}]}");
+  g_autoptr(FjSpec) allowing = load_ok ("{'agents': [{'name': 'a'}], 'allow_insecure_http': true}");
+  g_autoptr(FjSpec) explicit_false = load_ok ("{'agents': [{'name': 'a'}], 'allow_insecure_http': false}");
+  const char * const *warnings;
+
+  g_assert_false (fj_spec_get_allow_insecure_http (strict));
+  g_assert_false (fj_spec_get_allow_insecure_http (explicit_false));
+  g_assert_null (fj_spec_get_warnings (explicit_false)[0]);
+  g_assert_true (fj_spec_get_allow_insecure_http (allowing));
+
+  /* Allowing it is a warning that names the key. */
+  warnings = fj_spec_get_warnings (allowing);
+  g_assert_nonnull (warnings[0]);
+  g_assert_null (warnings[1]);
+  g_assert_nonnull (strstr (warnings[0], "allow_insecure_http"));
+  g_assert_nonnull (strstr (warnings[0], "unencrypted"));
+
+  for (gsize i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autoptr(FjClient) client = fj_client_new_for_base_url (refused[i]);
+      g_autoptr(FjForkJoinTask) task = NULL;
+      g_autoptr(GError) error = NULL;
+
+      g_test_message ("refused: %s", refused[i]);
+      g_assert_false (fj_spec_configure_client (strict, client, &error));
+      g_assert_error (error, FJ_ERROR, FJ_ERROR_INVALID_REQUEST);
+      g_assert_nonnull (strstr (error->message, fj_client_get_base_url (client)));
+      g_assert_nonnull (strstr (error->message, "\"allow_insecure_http\": true"));
+      g_clear_error (&error);
+      g_assert_false (fj_spec_configure_client (explicit_false, client, &error));
+      g_assert_error (error, FJ_ERROR, FJ_ERROR_INVALID_REQUEST);
+      g_clear_error (&error);
+      task = fj_spec_create_task (strict, client, &error);
+      g_assert_null (task);
+      g_assert_error (error, FJ_ERROR, FJ_ERROR_INVALID_REQUEST);
+      g_clear_error (&error);
+
+      g_assert_true (fj_spec_configure_client (allowing, client, &error));
+      g_assert_no_error (error);
+    }
+
+  for (gsize i = 0; i < G_N_ELEMENTS (accepted); i++)
+    {
+      g_autoptr(FjClient) client = fj_client_new_for_base_url (accepted[i]);
+      g_autoptr(GError) error = NULL;
+
+      g_test_message ("accepted: %s", accepted[i]);
+      g_assert_true (fj_spec_configure_client (strict, client, &error));
+      g_assert_no_error (error);
+    }
+
+  /* A password in the URL is not repeated. */
+  {
+    g_autoptr(FjClient) client = fj_client_new_for_base_url ("http://user:hunter2@example.com");
+    g_autoptr(GError) error = NULL;
+
+    g_assert_false (fj_spec_configure_client (strict, client, &error));
+    g_assert_error (error, FJ_ERROR, FJ_ERROR_INVALID_REQUEST);
+    g_assert_null (strstr (error->message, "hunter2"));
+    g_assert_nonnull (strstr (error->message, "http://example.com"));
+  }
+
+  /* Only a boolean. */
+  assert_spec_error ("{'agents': [{'name': 'a'}], 'allow_insecure_http': 'yes'}",
+                     "t.json:1:52: allow_insecure_http: expected true or false, got \"yes\"");
+}
+
 static void
 test_spec_q3_run (void)
 {
@@ -1080,6 +1161,7 @@ main (int   argc,
   g_test_add_func ("/Forkjoin/Spec/model-warnings", test_spec_model_warnings);
   g_test_add_func ("/Forkjoin/Spec/create-task", test_spec_create_task);
   g_test_add_func ("/Forkjoin/Spec/configure-client-partial", test_spec_configure_client_partial);
+  g_test_add_func ("/Forkjoin/Spec/insecure-http", test_spec_insecure_http);
   g_test_add_func ("/Forkjoin/Spec/q3-run", test_spec_q3_run);
 
   ret = g_test_run ();

@@ -368,7 +368,7 @@ static const char *own_streams[] = {
   "event: x\r\ndata: one\r\ndata:two\r\n\r\ndata: \xE2\x80\xA8\xE2\x98\x83\r\n\r\n",
   "event: x\rdata: one\rdata:two\r\rid: 3\rretry: 5\r\r\rdata: last",
   "data: a\r\n\r\r\n\ndata: b\n\r\n\r:c\rdata\r\n",
-  "\xEF\xBB\xBF" "event: bom\ndata: {\"t\":\"\xF0\x9F\x98\x80\"}\n\n",
+  "\357\273\277event: bom\ndata: {\"t\":\"\xF0\x9F\x98\x80\"}\n\n",
 };
 
 static void

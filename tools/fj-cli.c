@@ -9,8 +9,15 @@
 
 #include "fj-cli.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include <glib/gstdio.h>
+
+/* allow_insecure_http of the spec fj_cli_load_spec() loaded last. */
+static gboolean spec_allows_insecure_http;
 
 void
 fj_cli_printerr (const char *format,
@@ -55,6 +62,8 @@ fj_cli_load_spec (const char  *path,
   spec = fj_spec_new (fj_cli_get_registry ());
   if (!fj_spec_load_from_file (spec, path, error))
     return NULL;
+
+  spec_allows_insecure_http = fj_spec_get_allow_insecure_http (spec);
 
   warnings = fj_spec_get_warnings (spec);
   for (guint i = 0; warnings != NULL && warnings[i] != NULL; i++)
@@ -118,6 +127,25 @@ read_api_key_file (const char  *path,
   g_autofree char *contents = NULL;
   g_autoptr(GError) local_error = NULL;
   char *newline;
+  GStatBuf st;
+
+  /* Mode bits, not access(): CI runs as root, who may read anything. */
+  if (g_stat (path, &st) != 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, FJ_ERROR, FJ_ERROR_AUTHENTICATION,
+                   "cannot read the API key file %s: %s", path, g_strerror (saved_errno));
+      return NULL;
+    }
+
+  if ((st.st_mode & 077) != 0)
+    {
+      g_set_error (error, FJ_ERROR, FJ_ERROR_AUTHENTICATION,
+                   "%s: readable by others (mode %04o); chmod 600 %s",
+                   path, (guint) (st.st_mode & 07777), path);
+      return NULL;
+    }
 
   if (!g_file_get_contents (path, &contents, NULL, &local_error))
     {
@@ -161,6 +189,45 @@ scrub_free (char *secret)
       memset (secret, 0, strlen (secret));
       g_free (secret);
     }
+}
+
+/* Plain HTTP to a host that is not loopback (as fj_spec_configure_client()
+ * decides, which refuses it unless the spec allows it). */
+static gboolean
+base_url_is_insecure (const char *base_url)
+{
+  g_autoptr(GUri) uri = NULL;
+  g_autoptr(GInetAddress) address = NULL;
+  const char *host;
+
+  if (base_url == NULL)
+    return FALSE;
+
+  uri = g_uri_parse (base_url, G_URI_FLAGS_NONE, NULL);
+  if (uri == NULL || g_ascii_strcasecmp (g_uri_get_scheme (uri), "http") != 0)
+    return FALSE;
+
+  host = g_uri_get_host (uri);
+  if (host == NULL || *host == '\0')
+    return TRUE;
+  if (g_ascii_strcasecmp (host, "localhost") == 0)
+    return FALSE;
+
+  address = g_inet_address_new_from_string (host);
+
+  return address == NULL || !g_inet_address_get_is_loopback (address);
+}
+
+/* @base_url for a message, without any user:password@ part. */
+static char *
+shown_url (const char *base_url)
+{
+  g_autoptr(GUri) uri = g_uri_parse (base_url, G_URI_FLAGS_NONE, NULL);
+
+  if (uri == NULL || g_uri_get_userinfo (uri) == NULL)
+    return g_strdup (base_url);
+
+  return g_uri_to_string_partial (uri, G_URI_HIDE_USERINFO);
 }
 
 FjClient *
@@ -229,7 +296,28 @@ fj_cli_create_client (const char   *simulate,
       return NULL;
     }
 
+  /* Refused later by fj_spec_configure_client() unless allowed. */
+  if (spec_allows_insecure_http && base_url_is_insecure (fj_client_get_base_url (client)))
+    {
+      g_autofree char *shown = shown_url (fj_client_get_base_url (client));
+
+      fj_cli_printerr ("warning: sending over plain HTTP to %s (allow_insecure_http): "
+                       "the API key and the prompts travel unencrypted", shown);
+    }
+
   return g_steal_pointer (&client);
+}
+
+/* "--option=value" in an option error, for redacting the value. */
+static GRegex *
+redact_regex (void)
+{
+  static GRegex *regex;
+
+  if (g_once_init_enter (&regex))
+    g_once_init_leave (&regex, g_regex_new ("(-[-A-Za-z0-9_]+)=\\S*", G_REGEX_OPTIMIZE, 0, NULL));
+
+  return regex;
 }
 
 gboolean
@@ -263,7 +351,22 @@ fj_cli_parse_options (GOptionContext   *context,
 
   if (!ok)
     {
-      fj_cli_printerr ("%s: %s (see “forkjoin-tool %s --help”)", command, error->message, command);
+      g_autofree char *message = NULL;
+      const char *hint = "";
+
+      /* "Unknown option --api-key=SECRET": never echo what follows "=". */
+      if (g_error_matches (error, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION))
+        {
+          message = g_regex_replace (redact_regex (), error->message, -1, 0, "\\1=…", 0, NULL);
+          if (strstr (error->message, "--api-key") != NULL ||
+              strstr (error->message, "--key") != NULL ||
+              strstr (error->message, "--token") != NULL)
+            hint = "; the key is never taken from the command line: set ANTHROPIC_API_KEY "
+                   "or pass --api-key-file FILE";
+        }
+
+      fj_cli_printerr ("%s: %s%s (see “forkjoin-tool %s --help”)", command,
+                       message != NULL ? message : error->message, hint, command);
       return FALSE;
     }
 

@@ -48,7 +48,11 @@ FjPrices         *fj_cli_load_prices     (const char   *path,
  * FJ_ERROR_AUTHENTICATION error naming them and --simulate.  @simulate
  * "" : an in-process simulator with the default scenario; otherwise the
  * scenario file to load.  The simulator (started on loopback, random key)
- * is returned in @simulator so it lives as long as the client. */
+ * is returned in @simulator so it lives as long as the client.
+ * The key file is refused when its mode lets group or others read it.
+ * When the spec last loaded by fj_cli_load_spec() sets allow_insecure_http
+ * and the base URL is plain HTTP and not loopback, prints a warning (the
+ * spec refuses such a URL otherwise, in fj_spec_create_task()). */
 FjClient         *fj_cli_create_client   (const char   *simulate,
                                           const char   *api_key_file,
                                           FjSimulator **simulator,

@@ -58,6 +58,8 @@ main (int   argc,
 
   setlocale (LC_ALL, "");
   g_set_prgname ("forkjoin-tool");
+  /* G_MESSAGES_DEBUG output goes to stderr, never into a document on stdout. */
+  g_log_writer_default_set_use_stderr (TRUE);
 
   if (argc < 2)
     {

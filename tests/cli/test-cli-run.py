@@ -476,6 +476,7 @@ def no_credentials_exit_2():
     check(proc.stdout == "", "wrote to stdout")
     for content, what in (("", "empty"), ("\n\nkey", "first line empty")):
         key_file = write("empty-key", content)
+        os.chmod(key_file, 0o600)
         proc = run("run", Q3, "--api-key-file", key_file)
         expect_status(proc, 2, "%s key file" % what)
         check("empty-key" in proc.stderr, "%s key file: %r" % (what, proc.stderr))
@@ -517,6 +518,7 @@ def credentials_reach_the_api():
     try:
         url = "http://127.0.0.1:%d" % server.server_address[1]
         key_file = write("key", "  file-key-123  \nsecond line\n")
+        os.chmod(key_file, 0o600)  # a key file others may read is refused
         cases = (
             (["--api-key-file", key_file], {"ANTHROPIC_API_KEY": "env-key"},
              ("file-key-123", None)),
