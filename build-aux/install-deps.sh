@@ -29,6 +29,8 @@ PACKAGES="
   xauth
   gi-docgen
   valgrind
+  clang
+  libclang-rt-14-dev
   openssl
 "
 
