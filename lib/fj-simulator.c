@@ -199,6 +199,28 @@ typedef struct
   char              *drop_text;
 } Request;
 
+/* A keep-alive connection waiting for its next request. */
+typedef struct
+{
+  GIOStream      *stream;               /* the connection's own stream */
+  GSocket        *socket;
+  GSocketAddress *local;
+  GSocketAddress *remote;
+  guint64         watch_id;
+} IdleConnection;
+
+static void
+idle_connection_free (gpointer data)
+{
+  IdleConnection *idle = data;
+
+  g_clear_object (&idle->stream);
+  g_clear_object (&idle->socket);
+  g_clear_object (&idle->local);
+  g_clear_object (&idle->remote);
+  g_free (idle);
+}
+
 struct _FjSimulator
 {
   GObject          parent_instance;
@@ -229,6 +251,12 @@ struct _FjSimulator
   GSource         *watch_source;
   GHashTable      *watched;             /* watch id → Request */
   guint64          watch_seq;
+
+  /* Keep-alive connections between two requests, held by the simulator
+   * rather than libsoup (see take_idle_connection()). */
+  gboolean         hold_idle;
+  GHashTable      *idle;                /* watch id → IdleConnection */
+  GHashTable      *adopted;             /* remote port → GSocket */
 
   /* Guards what follows: the statistics getters may run on another thread
    * than the server. */
@@ -1248,6 +1276,39 @@ timers_dispatch (GSource     *source,
 
 static GSourceFuncs timer_source_funcs = { NULL, NULL, timers_dispatch, NULL, NULL, NULL };
 
+static guint
+address_port (GSocketAddress *address)
+{
+  if (!G_IS_INET_SOCKET_ADDRESS (address))
+    return 0;
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address));
+}
+
+/* The socket of @msg's connection. libsoup knows it only for connections
+ * it accepted itself; for one it was handed back after a pause between
+ * two requests (idle_connection_event()), it is found by the client's
+ * port. */
+static GSocket *
+message_get_socket (FjSimulator       *self,
+                    SoupServerMessage *msg)
+{
+  GSocket *socket = soup_server_message_get_socket (msg);
+  gpointer port;
+
+  if (socket != NULL || g_hash_table_size (self->adopted) == 0)
+    return socket;
+
+  port = GUINT_TO_POINTER (address_port (soup_server_message_get_remote_address (msg)));
+  socket = g_hash_table_lookup (self->adopted, port);
+  if (socket != NULL && g_socket_is_closed (socket))
+    {
+      g_hash_table_remove (self->adopted, port);
+      socket = NULL;
+    }
+
+  return socket;
+}
+
 static void
 request_unwatch (Request *req)
 {
@@ -1255,7 +1316,7 @@ request_unwatch (Request *req)
   if (req->watch_fd >= 0)
     {
       FjSimulator *self = req->self;
-      GSocket *socket = soup_server_message_get_socket (req->msg);
+      GSocket *socket = message_get_socket (self, req->msg);
 
       /* A closed socket left the epoll set by itself, and its number may
        * be another's by now. */
@@ -1280,7 +1341,7 @@ static void
 request_close_connection (Request    *req,
                           const char *last)
 {
-  GSocket *socket = soup_server_message_get_socket (req->msg);
+  GSocket *socket = message_get_socket (req->self, req->msg);
   g_autoptr(GIOStream) stream = NULL;
 
   g_signal_handlers_disconnect_by_data (req->msg, req);
@@ -1647,6 +1708,134 @@ watch_cb (GSocket      *socket,
 }
 
 #ifdef __linux__
+/* Keep-alive connections between requests.
+ *
+ * libsoup 3.2 never closes a keep-alive connection that its client closes
+ * between two requests (fixed in 3.3, "server: do not leak idle
+ * connections closed by the client"): the socket stays in CLOSE-WAIT and
+ * the connection in the server for good, so a long-lived simulator ran
+ * out of descriptors. Instead, once a response is written the simulator
+ * takes the connection from libsoup and watches it itself: when the
+ * client closes it, so does the simulator; when a request arrives, the
+ * connection goes back to libsoup. A client that sends a request and
+ * then shuts its side down at once is taken for one that left. */
+
+static gboolean
+message_keeps_alive (SoupServerMessage *msg)
+{
+  SoupMessageHeaders *request = soup_server_message_get_request_headers (msg);
+  SoupMessageHeaders *response = soup_server_message_get_response_headers (msg);
+
+  if (soup_message_headers_header_contains (request, "Connection", "close") ||
+      soup_message_headers_header_contains (response, "Connection", "close"))
+    return FALSE;
+  if (soup_server_message_get_http_version (msg) == SOUP_HTTP_1_0)
+    return soup_message_headers_header_contains (request, "Connection", "Keep-Alive");
+
+  return soup_server_message_get_http_version (msg) == SOUP_HTTP_1_1;
+}
+
+/* libsoup hands a connection over in a wrapper of its own whose base is
+ * the connection; handing the wrapper back would stack one more wrapper
+ * for every request. */
+static GIOStream *
+unwrap_stream (GIOStream *stream)
+{
+  GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (stream), "base-iostream");
+  GIOStream *base = NULL;
+
+  if (pspec == NULL || !g_type_is_a (pspec->value_type, G_TYPE_IO_STREAM))
+    return stream;
+
+  g_object_get (stream, "base-iostream", &base, NULL);
+  if (base == NULL)
+    return stream;
+
+  g_object_unref (stream);
+  return base;
+}
+
+static void
+take_idle_connection (FjSimulator       *self,
+                      SoupServerMessage *msg)
+{
+  GSocket *socket = message_get_socket (self, msg);
+  GSocketAddress *local = soup_server_message_get_local_address (msg);
+  GSocketAddress *remote = soup_server_message_get_remote_address (msg);
+  struct epoll_event event = { 0 };
+  IdleConnection *idle;
+  GIOStream *stream;
+
+  if (socket == NULL || local == NULL || remote == NULL || self->epoll_fd < 0)
+    return;
+
+  idle = g_new0 (IdleConnection, 1);
+  idle->socket = g_object_ref (socket);
+  idle->local = g_object_ref (local);
+  idle->remote = g_object_ref (remote);
+  g_hash_table_remove (self->adopted, GUINT_TO_POINTER (address_port (remote)));
+
+  stream = soup_server_message_steal_connection (msg);
+  if (stream == NULL)
+    {
+      idle_connection_free (idle);
+      return;
+    }
+  idle->stream = unwrap_stream (stream);
+
+  event.events = EPOLLIN | EPOLLRDHUP;
+  event.data.u64 = idle->watch_id = ++self->watch_seq;
+  if (epoll_ctl (self->epoll_fd, EPOLL_CTL_ADD, g_socket_get_fd (socket), &event) != 0)
+    {
+      g_io_stream_close (idle->stream, NULL, NULL);
+      idle_connection_free (idle);
+      return;
+    }
+  g_hash_table_insert (self->idle, &idle->watch_id, idle);
+}
+
+static void
+idle_connection_event (FjSimulator    *self,
+                       IdleConnection *idle,
+                       guint32         events)
+{
+  g_autoptr(GError) error = NULL;
+
+  epoll_ctl (self->epoll_fd, EPOLL_CTL_DEL, g_socket_get_fd (idle->socket), NULL);
+  g_hash_table_steal (self->idle, &idle->watch_id);
+
+  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+    {
+      g_debug ("simulator: a client closed its idle connection from port %u", address_port (idle->remote));
+      g_io_stream_close (idle->stream, NULL, NULL);
+    }
+  else
+    {
+      g_hash_table_replace (self->adopted, GUINT_TO_POINTER (address_port (idle->remote)),
+                            g_object_ref (idle->socket));
+      if (!soup_server_accept_iostream (self->server, idle->stream, idle->local, idle->remote, &error))
+        {
+          g_debug ("simulator: cannot hand a connection back to libsoup: %s", error->message);
+          g_io_stream_close (idle->stream, NULL, NULL);
+        }
+    }
+
+  idle_connection_free (idle);
+}
+
+static void
+close_idle_connections (FjSimulator *self)
+{
+  GHashTableIter iter;
+  IdleConnection *idle;
+
+  g_hash_table_iter_init (&iter, self->idle);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &idle))
+    g_io_stream_close (idle->stream, NULL, NULL);
+  g_hash_table_remove_all (self->idle);
+  g_hash_table_remove_all (self->adopted);
+}
+
 typedef struct
 {
   GSource      source;
@@ -1667,11 +1856,15 @@ watches_dispatch (GSource     *source,
       /* Looked up by id: an earlier event may have ended this request. */
       Request *req = g_hash_table_lookup (self->watched, &events[i].data.u64);
 
+      IdleConnection *idle;
+
       if (req != NULL)
         {
           request_unwatch (req);
           request_watch_fired (req);
         }
+      else if ((idle = g_hash_table_lookup (self->idle, &events[i].data.u64)) != NULL)
+        idle_connection_event (self, idle, events[i].events);
     }
 
   return G_SOURCE_CONTINUE;
@@ -1683,7 +1876,7 @@ static GSourceFuncs watch_source_funcs = { NULL, NULL, watches_dispatch, NULL, N
 static void
 request_watch (Request *req)
 {
-  GSocket *socket = soup_server_message_get_socket (req->msg);
+  GSocket *socket = message_get_socket (req->self, req->msg);
   GIOCondition condition = G_IO_HUP | G_IO_ERR;
 
   if (socket == NULL)
@@ -1770,6 +1963,7 @@ request_free (Request *req)
 {
   request_clear_timer (req);
   request_unwatch (req);
+  g_object_set_data (G_OBJECT (req->msg), "fj-simulator-request", NULL);
   g_clear_object (&req->msg);
   g_clear_pointer (&req->entry, log_entry_unref);
   g_clear_pointer (&req->scenario, _fj_sim_scenario_unref);
@@ -1857,6 +2051,7 @@ request_new (FjSimulator       *self,
 
   req->self = self;
   req->msg = g_object_ref (msg);
+  g_object_set_data (G_OBJECT (msg), "fj-simulator-request", req);
   req->watch_fd = -1;
   req->entry = log_entry_new ();
   g_queue_push_tail (&self->requests, req);
@@ -2242,12 +2437,40 @@ server_handler_cb (SoupServer        *server,
     handle_messages (self, req);
 }
 
+#ifdef __linux__
+static void
+message_wrote_body_cb (SoupServerMessage *msg,
+                       FjSimulator       *self)
+{
+  Request *req = g_object_get_data (G_OBJECT (msg), "fj-simulator-request");
+
+  if (self->stopping || !message_keeps_alive (msg))
+    return;
+
+  /* The response is all written: the request is over. */
+  if (req != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (msg, req);
+      request_unwatch (req);
+      req->complete = TRUE;
+    }
+  take_idle_connection (self, msg);
+  if (req != NULL)
+    request_finish (req, NULL);
+}
+#endif
+
 static void
 request_started_cb (SoupServer        *server,
                     SoupServerMessage *msg,
                     FjSimulator       *self)
 {
   GSocket *socket = soup_server_message_get_socket (msg);
+
+#ifdef __linux__
+  if (self->hold_idle)
+    g_signal_connect (msg, "wrote-body", G_CALLBACK (message_wrote_body_cb), self);
+#endif
 
   if (socket == NULL || g_object_get_data (G_OBJECT (socket), "fj-simulator-counted") != NULL)
     return;
@@ -2284,6 +2507,8 @@ fj_simulator_finalize (GObject *object)
   g_clear_pointer (&self->system_cache, g_hash_table_unref);
   g_clear_pointer (&self->timers, g_ptr_array_unref);
   g_clear_pointer (&self->watched, g_hash_table_unref);
+  g_clear_pointer (&self->idle, g_hash_table_unref);
+  g_clear_pointer (&self->adopted, g_hash_table_unref);
   g_clear_pointer (&self->last_user_text, g_free);
   g_clear_pointer (&self->last_user_hash, g_free);
   g_clear_pointer (&self->log, g_ptr_array_unref);
@@ -2636,6 +2861,8 @@ fj_simulator_init (FjSimulator *self)
   self->system_cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, system_info_free);
   self->timers = g_ptr_array_new ();
   self->watched = g_hash_table_new (g_int64_hash, g_int64_equal);
+  self->idle = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, idle_connection_free);
+  self->adopted = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
   self->epoll_fd = -1;
   self->log = g_ptr_array_new_with_free_func (log_entry_unref);
   buckets_init (self);
@@ -2842,6 +3069,7 @@ fj_simulator_start (FjSimulator  *self,
       g_source_add_unix_fd (self->watch_source, self->epoll_fd, G_IO_IN);
       g_source_attach (self->watch_source, self->context);
     }
+  self->hold_idle = self->epoll_fd >= 0 && !soup_check_version (3, 3, 0);
 #endif
   self->started_at = g_get_monotonic_time ();
   self->stopping = FALSE;
@@ -2889,6 +3117,7 @@ fj_simulator_stop (FjSimulator *self)
       g_source_destroy (self->watch_source);
       g_clear_pointer (&self->watch_source, g_source_unref);
     }
+  close_idle_connections (self);
   if (self->epoll_fd >= 0)
     {
       close (self->epoll_fd);

@@ -2011,6 +2011,179 @@ accept_certificate_cb (SoupMessage          *msg,
   return TRUE;
 }
 
+static guint
+count_open_fds (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+
+  return n;
+}
+
+/* A client that speaks HTTP/1.1 by hand, on its own thread (the
+ * simulator runs on this one): three requests on one keep-alive
+ * connection, then it closes the connection. */
+typedef struct
+{
+  guint     port;
+  gboolean  tls;
+  char     *body;
+  char     *failure;
+  gboolean  done;
+} RawClient;
+
+static gboolean
+raw_accept_certificate_cb (GTlsConnection       *connection,
+                           GTlsCertificate      *certificate,
+                           GTlsCertificateFlags  errors,
+                           gpointer              user_data)
+{
+  return TRUE;
+}
+
+static void
+raw_event_cb (GSocketClient      *client,
+              GSocketClientEvent  event,
+              GSocketConnectable *connectable,
+              GIOStream          *connection,
+              gpointer            user_data)
+{
+  if (event == G_SOCKET_CLIENT_TLS_HANDSHAKING)
+    g_signal_connect (connection, "accept-certificate", G_CALLBACK (raw_accept_certificate_cb), NULL);
+}
+
+static char *
+raw_exchange (GIOStream  *stream,
+              const char *body)
+{
+  g_autofree char *request = g_strdup_printf ("POST /v1/messages HTTP/1.1\r\n"
+                                              "Host: 127.0.0.1\r\n"
+                                              "x-api-key: " FJ_TEST_API_KEY "\r\n"
+                                              "anthropic-version: 2023-06-01\r\n"
+                                              "Content-Type: application/json\r\n"
+                                              "Content-Length: %" G_GSIZE_FORMAT "\r\n\r\n%s",
+                                              strlen (body), body);
+  g_autoptr(GDataInputStream) in = g_data_input_stream_new (g_io_stream_get_input_stream (stream));
+  g_autoptr(GError) error = NULL;
+  g_autofree char *status = NULL;
+  g_autofree char *reply = NULL;
+  gsize length = 0;
+  gsize n_read = 0;
+
+  g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (in), FALSE);
+  /* One byte at a time: nothing of a next response is read ahead. */
+  g_buffered_input_stream_set_buffer_size (G_BUFFERED_INPUT_STREAM (in), 1);
+  if (!g_output_stream_write_all (g_io_stream_get_output_stream (stream), request, strlen (request),
+                                  NULL, NULL, &error))
+    return g_strdup_printf ("write: %s", error->message);
+
+  status = g_data_input_stream_read_line (in, NULL, NULL, &error);
+  if (status == NULL || !g_str_has_prefix (status, "HTTP/1.1 200"))
+    return g_strdup_printf ("status line: %s", status ? status : error ? error->message : "end of stream");
+  for (;;)
+    {
+      g_autofree char *line = g_data_input_stream_read_line (in, NULL, NULL, &error);
+
+      if (line == NULL)
+        return g_strdup_printf ("headers: %s", error ? error->message : "end of stream");
+      g_strchomp (line);
+      if (*line == '\0')
+        break;
+      if (g_ascii_strncasecmp (line, "Content-Length:", 15) == 0)
+        length = g_ascii_strtoull (line + 15, NULL, 10);
+    }
+  if (length == 0)
+    return g_strdup ("no Content-Length");
+  reply = g_malloc0 (length + 1);
+  if (!g_input_stream_read_all (G_INPUT_STREAM (in), reply, length, &n_read, NULL, &error) || n_read != length)
+    return g_strdup_printf ("body: %s", error ? error->message : "short");
+  if (strstr (reply, "\"type\":\"message\"") == NULL)
+    return g_strdup_printf ("not a message: %s", reply);
+
+  return NULL;
+}
+
+static gpointer
+raw_client_thread (gpointer data)
+{
+  RawClient *rc = data;
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_socket_client_set_tls (client, rc->tls);
+  g_signal_connect (client, "event", G_CALLBACK (raw_event_cb), NULL);
+  connection = g_socket_client_connect_to_host (client, "127.0.0.1", rc->port, NULL, &error);
+  if (connection == NULL)
+    rc->failure = g_strdup_printf ("connect: %s", error->message);
+  for (guint i = 0; connection != NULL && rc->failure == NULL && i < 3; i++)
+    rc->failure = raw_exchange (G_IO_STREAM (connection), rc->body);
+  if (connection != NULL)
+    g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+  g_atomic_int_set (&rc->done, TRUE);
+
+  return NULL;
+}
+
+/* The simulator serves the three requests on the one connection and,
+ * once the client has closed it, closes its end too (libsoup 3.2 alone
+ * leaves it in CLOSE-WAIT for good), whether plain or TLS. */
+static void
+check_idle_connection_closed (FjSimulator *sim,
+                              gboolean     tls)
+{
+  RawClient rc = { 0 };
+  guint connections = fj_simulator_get_n_connections (sim);
+  guint requests = fj_simulator_get_n_requests (sim);
+  guint fds = count_open_fds ();
+  GThread *thread;
+  gint64 deadline;
+
+  rc.port = fj_simulator_get_port (sim);
+  rc.tls = tls;
+  rc.body = request_body (MARKET_SYSTEM, QUESTION, FALSE);
+  thread = g_thread_new ("raw-client", raw_client_thread, &rc);
+  while (!g_atomic_int_get (&rc.done))
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  g_thread_join (thread);
+  if (rc.failure != NULL)
+    g_error ("raw client: %s", rc.failure);
+  g_free (rc.body);
+  g_assert_cmpuint (fj_simulator_get_n_requests (sim), ==, requests + 3);
+  g_assert_cmpuint (fj_simulator_get_n_connections (sim), ==, connections + 1);
+
+  deadline = g_get_monotonic_time () + 10 * fj_test_time_scale () * G_USEC_PER_SEC;
+  while (count_open_fds () > fds)
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("the simulator kept %u descriptors open after its client left", count_open_fds () - fds);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
+static void
+test_idle_connection_closed (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0}");
+
+  if (!g_file_test ("/proc/self/fd", G_FILE_TEST_IS_DIR))
+    {
+      g_test_skip ("no /proc/self/fd to count descriptors in");
+      return;
+    }
+  check_idle_connection_closed (sim, FALSE);
+  /* And again on a new connection, after the first was handled. */
+  check_idle_connection_closed (sim, FALSE);
+}
+
 static void
 test_tls (void)
 {
@@ -2041,6 +2214,7 @@ test_tls (void)
   url = fj_simulator_dup_base_url (sim);
   g_assert_true (g_str_has_prefix (url, "https://127.0.0.1:"));
 
+
   msg = messages_new (sim, body);
   g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_certificate_cb), NULL);
   {
@@ -2054,6 +2228,11 @@ test_tls (void)
     names = event_names (events);
     g_assert_true (g_str_has_suffix (names, "message_stop"));
   }
+
+  /* Once the TLS backend is loaded (it keeps descriptors of its own),
+   * idle connections closed by their client are closed over TLS too. */
+  if (g_file_test ("/proc/self/fd", G_FILE_TEST_IS_DIR))
+    check_idle_connection_closed (sim, TRUE);
 
   /* A client leaving a hanging request over TLS is noticed too. The
    * first request must be over at the simulator first, or its count in
@@ -2114,6 +2293,7 @@ main (int   argc,
   g_test_add_func ("/Forkjoin/Simulator/scenario-file-errors", test_scenario_file_errors);
   g_test_add_func ("/Forkjoin/Simulator/scenario-files", test_scenario_files);
   g_test_add_func ("/Forkjoin/Simulator/research-team-scenario", test_research_team_scenario);
+  g_test_add_func ("/Forkjoin/Simulator/idle-connection-closed", test_idle_connection_closed);
   g_test_add_func ("/Forkjoin/Simulator/tls", test_tls);
 
   return g_test_run ();
