@@ -121,6 +121,7 @@ struct _FjClient
   guint         connections_per_session;
   guint64       max_reply_size;
   guint64       max_line_length;
+  gboolean      allow_insecure_http;
 
   GMutex        pools_lock;
   GPtrArray    *pools;
@@ -150,6 +151,7 @@ enum {
   PROP_WIDTH,
   PROP_MAX_REPLY_SIZE,
   PROP_MAX_LINE_LENGTH,
+  PROP_ALLOW_INSECURE_HTTP,
   N_PROPS
 };
 
@@ -385,6 +387,10 @@ fj_client_get_property (GObject    *object,
       g_value_set_uint64 (value, fj_client_get_max_line_length (self));
       break;
 
+    case PROP_ALLOW_INSECURE_HTTP:
+      g_value_set_boolean (value, fj_client_get_allow_insecure_http (self));
+      break;
+
     case PROP_WIDTH:
       g_value_set_uint (value, fj_client_get_width (self));
       break;
@@ -454,6 +460,10 @@ fj_client_set_property (GObject      *object,
 
     case PROP_MAX_LINE_LENGTH:
       fj_client_set_max_line_length (self, g_value_get_uint64 (value));
+      break;
+
+    case PROP_ALLOW_INSECURE_HTTP:
+      fj_client_set_allow_insecure_http (self, g_value_get_boolean (value));
       break;
 
     case PROP_SHARED_PAUSE:
@@ -714,6 +724,23 @@ fj_client_class_init (FjClientClass *klass)
     g_param_spec_uint64 ("max-line-length", NULL, NULL,
                          0, G_MAXUINT64, DEFAULT_MAX_LINE_LENGTH,
                          (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * FjClient:allow-insecure-http:
+   *
+   * Whether requests may go to a plain-HTTP base URL whose host is not
+   * loopback (`127.0.0.0/8`, `::1`, `localhost`), where the credentials and
+   * the prompts travel unencrypted. Off by default: such a request fails
+   * at once with %FJ_ERROR_INVALID_REQUEST (see
+   * [method@Client.check_base_url]). Certificates of https URLs are always
+   * verified; nothing turns that off.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_ALLOW_INSECURE_HTTP] =
+    g_param_spec_boolean ("allow-insecure-http", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -1139,6 +1166,155 @@ fj_client_set_max_line_length (FjClient *self,
 
   self->max_line_length = max_line_length;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_LINE_LENGTH]);
+}
+
+/**
+ * fj_client_get_allow_insecure_http:
+ * @self: a #FjClient
+ *
+ * Gets whether requests may go to a plain-HTTP base URL that is not
+ * loopback. See [property@Client:allow-insecure-http].
+ *
+ * Returns: %TRUE if they may
+ *
+ * Since: 1.0
+ */
+gboolean
+fj_client_get_allow_insecure_http (FjClient *self)
+{
+  g_return_val_if_fail (FJ_IS_CLIENT (self), FALSE);
+
+  return self->allow_insecure_http;
+}
+
+/**
+ * fj_client_set_allow_insecure_http:
+ * @self: a #FjClient
+ * @allow_insecure_http: whether to allow it
+ *
+ * Sets whether requests may go to a plain-HTTP base URL that is not
+ * loopback. See [property@Client:allow-insecure-http].
+ *
+ * Since: 1.0
+ */
+void
+fj_client_set_allow_insecure_http (FjClient *self,
+                                   gboolean  allow_insecure_http)
+{
+  g_return_if_fail (FJ_IS_CLIENT (self));
+
+  allow_insecure_http = !!allow_insecure_http;
+  if (self->allow_insecure_http == allow_insecure_http)
+    return;
+
+  self->allow_insecure_http = allow_insecure_http;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ALLOW_INSECURE_HTTP]);
+}
+
+/**
+ * fj_client_is_insecure:
+ * @self: a #FjClient
+ *
+ * Tells whether the base URL is plain HTTP to a host that is not
+ * loopback (`127.0.0.0/8`, `::1`, `localhost`): one where the credentials
+ * and prompts would travel unencrypted. A URL that does not parse counts
+ * as insecure too (requests to it fail).
+ *
+ * Returns: %TRUE if the base URL is insecure
+ *
+ * Since: 1.0
+ */
+gboolean
+fj_client_is_insecure (FjClient *self)
+{
+  g_autoptr(GUri) uri = NULL;
+  g_autoptr(GInetAddress) address = NULL;
+  const char *host;
+
+  g_return_val_if_fail (FJ_IS_CLIENT (self), TRUE);
+
+  uri = g_uri_parse (self->base_url, G_URI_FLAGS_NONE, NULL);
+  if (uri == NULL)
+    return TRUE;
+  if (g_ascii_strcasecmp (g_uri_get_scheme (uri), "https") == 0)
+    return FALSE;
+  if (g_ascii_strcasecmp (g_uri_get_scheme (uri), "http") != 0)
+    return TRUE;
+
+  host = g_uri_get_host (uri);
+  if (host == NULL || *host == '\0')
+    return TRUE;
+  if (g_ascii_strcasecmp (host, "localhost") == 0)
+    return FALSE;
+
+  address = g_inet_address_new_from_string (host);
+
+  return address == NULL || !g_inet_address_get_is_loopback (address);
+}
+
+/* The base URL for a message, without any user:password@ part. */
+static char *
+dup_shown_base_url (FjClient *self)
+{
+  g_autoptr(GUri) uri = g_uri_parse (self->base_url, G_URI_FLAGS_NONE, NULL);
+
+  if (uri == NULL || g_uri_get_userinfo (uri) == NULL)
+    return g_strdup (self->base_url);
+
+  return g_uri_to_string_partial (uri, G_URI_HIDE_USERINFO);
+}
+
+/**
+ * fj_client_check_base_url:
+ * @self: a #FjClient
+ * @error: return location for a #GError
+ *
+ * Checks that requests may be sent to the base URL: it must parse as an
+ * http or https URL, and plain HTTP must go to loopback unless
+ * [property@Client:allow-insecure-http] is set. [method@Client.send_async]
+ * makes the same check; calling this first reports a bad configuration
+ * before any work starts.
+ *
+ * Returns: %TRUE if requests may be sent, else %FALSE with @error set to
+ *   %FJ_ERROR_INVALID_REQUEST
+ *
+ * Since: 1.0
+ */
+gboolean
+fj_client_check_base_url (FjClient  *self,
+                          GError   **error)
+{
+  g_autoptr(GUri) uri = NULL;
+  g_autofree char *shown = NULL;
+  const char *scheme;
+
+  g_return_val_if_fail (FJ_IS_CLIENT (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  shown = dup_shown_base_url (self);
+  uri = g_uri_parse (self->base_url, G_URI_FLAGS_NONE, NULL);
+  scheme = uri != NULL ? g_uri_get_scheme (uri) : NULL;
+  if (scheme == NULL ||
+      (g_ascii_strcasecmp (scheme, "http") != 0 && g_ascii_strcasecmp (scheme, "https") != 0) ||
+      g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0')
+    {
+      g_set_error (error, FJ_ERROR, FJ_ERROR_INVALID_REQUEST,
+                   "invalid base URL “%s”: expected http:// or https:// and a host", shown);
+      return FALSE;
+    }
+
+  if (!self->allow_insecure_http && fj_client_is_insecure (self))
+    {
+      g_set_error (error, FJ_ERROR, FJ_ERROR_INVALID_REQUEST,
+                   "refusing the plain-HTTP base URL %s: it is not loopback, and the credentials "
+                   "and prompts would travel unencrypted; use https, or allow insecure HTTP "
+                   "(\"allow_insecure_http\": true in a spec, the client's allow-insecure-http "
+                   "property in code)",
+                   shown);
+      return FALSE;
+    }
+
+  return TRUE;
 }
 
 /**
@@ -2325,6 +2501,7 @@ fj_client_send_async (FjClient            *self,
   g_autoptr(GTask) task = NULL;
   g_autoptr(JsonNode) root = NULL;
   g_autoptr(JsonGenerator) generator = NULL;
+  g_autoptr(GError) error = NULL;
   SendState *state;
   char *json;
   gsize length;
@@ -2335,6 +2512,12 @@ fj_client_send_async (FjClient            *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, fj_client_send_async);
+
+  if (!fj_client_check_base_url (self, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
 
   if (!fj_client_get_has_credentials (self))
     {

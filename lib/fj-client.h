@@ -90,6 +90,16 @@ FJ_AVAILABLE_IN_ALL
 void          fj_client_set_max_line_length          (FjClient       *self,
                                                       guint64         max_line_length);
 FJ_AVAILABLE_IN_ALL
+gboolean      fj_client_get_allow_insecure_http      (FjClient       *self);
+FJ_AVAILABLE_IN_ALL
+void          fj_client_set_allow_insecure_http      (FjClient       *self,
+                                                      gboolean        allow_insecure_http);
+FJ_AVAILABLE_IN_ALL
+gboolean      fj_client_is_insecure                  (FjClient       *self);
+FJ_AVAILABLE_IN_ALL
+gboolean      fj_client_check_base_url               (FjClient       *self,
+                                                      GError        **error);
+FJ_AVAILABLE_IN_ALL
 guint         fj_client_get_n_sessions               (FjClient       *self);
 FJ_AVAILABLE_IN_ALL
 GTlsDatabase *fj_client_get_tls_database             (FjClient       *self);

@@ -2417,45 +2417,6 @@ fj_spec_get_warnings (FjSpec *self)
   return (const char * const *) self->state->warnings;
 }
 
-/* Plain HTTP to a host that is not loopback (127.0.0.0/8, ::1,
- * localhost).  A URL GLib cannot parse is left to the client to refuse. */
-static gboolean
-base_url_is_insecure (const char *base_url)
-{
-  g_autoptr(GUri) uri = NULL;
-  g_autoptr(GInetAddress) address = NULL;
-  const char *host;
-
-  if (base_url == NULL)
-    return FALSE;
-
-  uri = g_uri_parse (base_url, G_URI_FLAGS_NONE, NULL);
-  if (uri == NULL || g_ascii_strcasecmp (g_uri_get_scheme (uri), "http") != 0)
-    return FALSE;
-
-  host = g_uri_get_host (uri);
-  if (host == NULL || *host == '\0')
-    return TRUE;
-  if (g_ascii_strcasecmp (host, "localhost") == 0)
-    return FALSE;
-
-  address = g_inet_address_new_from_string (host);
-
-  return address == NULL || !g_inet_address_get_is_loopback (address);
-}
-
-/* @base_url for a message, without any user:password@ part. */
-static char *
-shown_url (const char *base_url)
-{
-  g_autoptr(GUri) uri = g_uri_parse (base_url, G_URI_FLAGS_NONE, NULL);
-
-  if (uri == NULL || g_uri_get_userinfo (uri) == NULL)
-    return g_strdup (base_url);
-
-  return g_uri_to_string_partial (uri, G_URI_HIDE_USERINFO);
-}
-
 /**
  * fj_spec_configure_client:
  * @self: a #FjSpec
@@ -2465,10 +2426,11 @@ shown_url (const char *base_url)
  * Applies the spec's `client` settings to @client (those it sets; the
  * others are left alone).
  *
- * A client whose base URL is plain HTTP and not loopback (`127.0.0.0/8`,
- * `::1`, `localhost`) is refused with %FJ_ERROR_INVALID_REQUEST unless the
- * spec sets `allow_insecure_http`, since the API key would travel
- * unencrypted.
+ * `allow_insecure_http` sets the client's
+ * [property@Client:allow-insecure-http]. A client whose base URL is plain
+ * HTTP and not loopback (`127.0.0.0/8`, `::1`, `localhost`) is refused
+ * with %FJ_ERROR_INVALID_REQUEST unless it allows that, since the API key
+ * would travel unencrypted (see [method@Client.check_base_url]).
  *
  * Returns: %TRUE, or %FALSE when no spec is loaded or the base URL is
  *   refused
@@ -2492,18 +2454,10 @@ fj_spec_configure_client (FjSpec    *self,
       return FALSE;
     }
 
-  if (!self->state->allow_insecure_http &&
-      base_url_is_insecure (fj_client_get_base_url (client)))
-    {
-      g_autofree char *shown = shown_url (fj_client_get_base_url (client));
-
-      g_set_error (error, FJ_ERROR, FJ_ERROR_INVALID_REQUEST,
-                   "refusing the plain-HTTP base URL %s: it is not loopback and the API key "
-                   "would travel unencrypted; use https, or set \"allow_insecure_http\": true "
-                   "in the spec",
-                   shown);
-      return FALSE;
-    }
+  if (self->state->allow_insecure_http)
+    fj_client_set_allow_insecure_http (client, TRUE);
+  if (!fj_client_check_base_url (client, error))
+    return FALSE;
 
   c = &self->state->client;
 

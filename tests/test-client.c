@@ -309,6 +309,67 @@ test_no_credentials (void)
   g_assert_cmpuint (fj_simulator_get_n_requests (sim), ==, 0);
 }
 
+/* Plain HTTP off loopback is refused before anything is sent (the
+ * address is never contacted: 192.0.2.0/24 is TEST-NET-1), unless the
+ * client allows it; loopback and https are fine either way. */
+static void
+test_insecure_http (void)
+{
+  static const struct { const char *url; gboolean insecure; } cases[] = {
+    { "http://127.0.0.1:8080", FALSE },
+    { "http://127.1.2.3", FALSE },
+    { "http://[::1]:11434/v1", FALSE },
+    { "http://localhost:11434", FALSE },
+    { "https://api.anthropic.com", FALSE },
+    { "https://192.0.2.1", FALSE },
+    { "http://192.0.2.1:8080", TRUE },
+    { "http://llm.example.org", TRUE },
+  };
+  g_autoptr(FjMessage) message = new_message (FALSE, "You are a market analyst.", "Q3?");
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(FjClient) client = fj_client_new_for_base_url (cases[i].url);
+      g_autoptr(GError) error = NULL;
+
+      g_test_message ("%s", cases[i].url);
+      fj_client_set_api_key (client, FJ_TEST_API_KEY);
+      g_assert_false (fj_client_get_allow_insecure_http (client));
+      g_assert_cmpint (fj_client_is_insecure (client), ==, cases[i].insecure);
+      g_assert_cmpint (fj_client_check_base_url (client, &error), ==, !cases[i].insecure);
+      if (!cases[i].insecure)
+        {
+          g_assert_no_error (error);
+          continue;
+        }
+
+      g_assert_error (error, FJ_ERROR, FJ_ERROR_INVALID_REQUEST);
+      g_assert_nonnull (strstr (error->message, "plain-HTTP"));
+      g_assert_nonnull (strstr (error->message, "allow_insecure_http"));
+      g_clear_error (&error);
+
+      /* Sending fails the same way at once, with no attempt made. */
+      error = send_and_wait (client, message, NULL, 10);
+      g_assert_error (error, FJ_ERROR, FJ_ERROR_INVALID_REQUEST);
+      g_clear_error (&error);
+
+      g_object_set (client, "allow-insecure-http", TRUE, NULL);
+      g_assert_true (fj_client_get_allow_insecure_http (client));
+      g_assert_true (fj_client_is_insecure (client));
+      g_assert_true (fj_client_check_base_url (client, &error));
+      g_assert_no_error (error);
+    }
+
+  /* A user:password@ part is not repeated in the error. */
+  {
+    g_autoptr(FjClient) client = fj_client_new_for_base_url ("http://user:s3cret@192.0.2.1");
+    g_autoptr(GError) error = NULL;
+
+    g_assert_false (fj_client_check_base_url (client, &error));
+    g_assert_null (strstr (error->message, "s3cret"));
+  }
+}
+
 static void
 test_bearer_token (void)
 {
@@ -681,6 +742,7 @@ main (int   argc,
   g_test_add_func ("/Forkjoin/Client/connection-reuse", test_connection_reuse);
   g_test_add_func ("/Forkjoin/Client/https", test_https);
   g_test_add_func ("/Forkjoin/Client/send-sync", test_send_sync);
+  g_test_add_func ("/Forkjoin/Client/insecure-http", test_insecure_http);
 
   return g_test_run ();
 }

@@ -10,9 +10,11 @@
 #include "fj-cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 
@@ -119,56 +121,99 @@ fj_cli_read_file (const char  *path,
   return contents;
 }
 
-/* The first line of @path, trimmed; never echoes the key in an error. */
+#define MAX_KEY_FILE_BYTES 65536
+
+static char *
+key_file_error (GError     **error,
+                const char  *path,
+                int          saved_errno)
+{
+  g_set_error (error, FJ_ERROR, FJ_ERROR_AUTHENTICATION,
+               "cannot read the API key file %s: %s", path, g_strerror (saved_errno));
+  return NULL;
+}
+
+/* The first line of @path, trimmed; never echoes the key in an error.
+ * The mode is checked on the open file, so that what is read is what was
+ * checked. */
 static char *
 read_api_key_file (const char  *path,
                    GError     **error)
 {
-  g_autofree char *contents = NULL;
-  g_autoptr(GError) local_error = NULL;
+  char buffer[MAX_KEY_FILE_BYTES + 1];
+  gsize length = 0;
   char *newline;
-  GStatBuf st;
+  char *key;
+  struct stat st;
+  int fd;
+
+  fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY, 0);
+  if (fd < 0)
+    return key_file_error (error, path, errno);
 
   /* Mode bits, not access(): CI runs as root, who may read anything. */
-  if (g_stat (path, &st) != 0)
+  if (fstat (fd, &st) != 0)
     {
       int saved_errno = errno;
 
-      g_set_error (error, FJ_ERROR, FJ_ERROR_AUTHENTICATION,
-                   "cannot read the API key file %s: %s", path, g_strerror (saved_errno));
-      return NULL;
+      close (fd);
+      return key_file_error (error, path, saved_errno);
     }
-
   if ((st.st_mode & 077) != 0)
     {
+      close (fd);
       g_set_error (error, FJ_ERROR, FJ_ERROR_AUTHENTICATION,
                    "%s: readable by others (mode %04o); chmod 600 %s",
                    path, (guint) (st.st_mode & 07777), path);
       return NULL;
     }
 
-  if (!g_file_get_contents (path, &contents, NULL, &local_error))
+  while (length < sizeof buffer)
     {
+      gssize n = read (fd, buffer + length, sizeof buffer - length);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved_errno = errno;
+
+          close (fd);
+          memset (buffer, 0, length);
+          return key_file_error (error, path, saved_errno);
+        }
+      if (n == 0)
+        break;
+      length += n;
+    }
+  close (fd);
+
+  if (length > MAX_KEY_FILE_BYTES)
+    {
+      memset (buffer, 0, length);
       g_set_error (error, FJ_ERROR, FJ_ERROR_AUTHENTICATION,
-                   "cannot read the API key file %s: %s", path,
-                   local_error->message);
+                   "the API key file %s is over %u bytes: its first line should hold the key",
+                   path, MAX_KEY_FILE_BYTES);
       return NULL;
     }
+  buffer[length] = '\0';
 
-  newline = strpbrk (contents, "\r\n");
+  newline = strpbrk (buffer, "\r\n");
   if (newline != NULL)
     *newline = '\0';
-  g_strstrip (contents);
+  key = g_strdup (g_strstrip (buffer));
+  memset (buffer, 0, length);
 
-  if (*contents == '\0')
+  if (*key == '\0')
     {
+      g_free (key);
       g_set_error (error, FJ_ERROR, FJ_ERROR_AUTHENTICATION,
                    "the API key file %s is empty: its first line should hold the key",
                    path);
       return NULL;
     }
 
-  return g_steal_pointer (&contents);
+  return key;
 }
 
 /* A fresh key for an in-process simulator, so that nothing else on this
@@ -189,33 +234,6 @@ scrub_free (char *secret)
       memset (secret, 0, strlen (secret));
       g_free (secret);
     }
-}
-
-/* Plain HTTP to a host that is not loopback (as fj_spec_configure_client()
- * decides, which refuses it unless the spec allows it). */
-static gboolean
-base_url_is_insecure (const char *base_url)
-{
-  g_autoptr(GUri) uri = NULL;
-  g_autoptr(GInetAddress) address = NULL;
-  const char *host;
-
-  if (base_url == NULL)
-    return FALSE;
-
-  uri = g_uri_parse (base_url, G_URI_FLAGS_NONE, NULL);
-  if (uri == NULL || g_ascii_strcasecmp (g_uri_get_scheme (uri), "http") != 0)
-    return FALSE;
-
-  host = g_uri_get_host (uri);
-  if (host == NULL || *host == '\0')
-    return TRUE;
-  if (g_ascii_strcasecmp (host, "localhost") == 0)
-    return FALSE;
-
-  address = g_inet_address_new_from_string (host);
-
-  return address == NULL || !g_inet_address_get_is_loopback (address);
 }
 
 /* @base_url for a message, without any user:password@ part. */
@@ -297,7 +315,7 @@ fj_cli_create_client (const char   *simulate,
     }
 
   /* Refused later by fj_spec_configure_client() unless allowed. */
-  if (spec_allows_insecure_http && base_url_is_insecure (fj_client_get_base_url (client)))
+  if (spec_allows_insecure_http && fj_client_is_insecure (client))
     {
       g_autofree char *shown = shown_url (fj_client_get_base_url (client));
 
