@@ -1898,6 +1898,9 @@ finish_error (GTask  *task,
 {
   SendState *state = g_task_get_task_data (task);
 
+  /* Ended while waiting for the rate limiter: nothing was sent. */
+  if (_fj_message_get_phase (state->message) == FJ_MESSAGE_PHASE_RATE_LIMIT)
+    _fj_message_drop_unsent_attempt (state->message);
   end_attempt (state);
   _fj_message_set_phase (state->message, FJ_MESSAGE_PHASE_DONE);
   g_task_return_error (task, error);

@@ -28,6 +28,9 @@ const char    *_fj_message_phase_describe   (FjMessagePhase  phase);
 /* Reply state.  Called by FjClient, on the thread that sends. */
 void           _fj_message_begin_attempt    (FjMessage      *self,
                                              guint           attempt);
+/* The attempt begun last ended before its request was sent (cancelled or
+ * timed out while it waited for the rate limiter): it does not count. */
+void           _fj_message_drop_unsent_attempt   (FjMessage      *self);
 void           _fj_message_set_status_code  (FjMessage      *self,
                                              guint           status_code);
 void           _fj_message_set_request_id   (FjMessage      *self,

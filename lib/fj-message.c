@@ -1683,6 +1683,18 @@ _fj_message_begin_attempt (FjMessage *self,
 }
 
 void
+_fj_message_drop_unsent_attempt (FjMessage *self)
+{
+  g_return_if_fail (FJ_IS_MESSAGE (self));
+
+  if (self->attempts == 0)
+    return;
+
+  self->attempts--;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ATTEMPTS]);
+}
+
+void
 _fj_message_set_status_code (FjMessage *self,
                              guint      status_code)
 {
