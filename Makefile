@@ -9,7 +9,7 @@
 BUILDDIR ?= build
 MESON_ARGS ?= -Ddocs=true
 
-.PHONY: all deps setup build demo test clean
+.PHONY: all deps setup build demo test bench clean
 
 all: build
 
@@ -38,6 +38,14 @@ test: build
 	GIO_USE_PROXY_RESOLVER=dummy meson test -C $(BUILDDIR) --print-errorlogs
 	./build-aux/test-asan.sh
 	./build-aux/test-fuzz.sh
+
+# forkjoin-tool against the Node SDK peer (bench/peers/node) on the same
+# simulator; writes bench/RESULTS.md.  Not part of CI: installs node/npm
+# (and GNU time, for peak RSS) from Debian when they are missing.
+bench: build
+	@command -v node >/dev/null && command -v npm >/dev/null && test -x /usr/bin/time || \
+	  { apt-get update && apt-get install -y --no-install-recommends nodejs npm time; }
+	./bench/bench.py $(BUILDDIR)
 
 clean:
 	rm -rf $(BUILDDIR) build-asan build-fuzz
