@@ -31,11 +31,13 @@ demo: build
 	meson devenv -C $(BUILDDIR) -w $(CURDIR) \
 	  forkjoin-tool run --simulate=data/scenarios/q3-demo.json data/examples/q3-analysis.json
 
-# The main build's suites, then the C suites again under AddressSanitizer
-# and UndefinedBehaviorSanitizer (build-asan/), then the fuzz targets'
-# corpus replay and a fixed, seeded number of runs (build-fuzz/).
+# The main build's suites, then its C suites again under valgrind memcheck,
+# then the C suites under AddressSanitizer and UndefinedBehaviorSanitizer
+# (build-asan/), then the fuzz targets' corpus replay and a fixed, seeded
+# number of runs (build-fuzz/).
 test: build
 	GIO_USE_PROXY_RESOLVER=dummy meson test -C $(BUILDDIR) --print-errorlogs
+	BUILDDIR=$(BUILDDIR) ./build-aux/test-valgrind.sh
 	./build-aux/test-asan.sh
 	./build-aux/test-fuzz.sh
 

@@ -50,7 +50,8 @@ static const Group groups[] = {
   { "group-429-nohint", 10, FJ_AGENT_STATUS_FAILED, "rate-limited", -1, FALSE, FALSE, 0, "http-429", "http-429" },
   { "group-500", 10, FJ_AGENT_STATUS_FAILED, "server", -1, FALSE, FALSE, 0, "http-500", "http-500" },
   { "group-529", 10, FJ_AGENT_STATUS_FAILED, "overloaded", -1, FALSE, FALSE, 0, "http-529", "http-529" },
-  /* A wait longer than the agent has: ends at once. */
+  /* A wait longer than the agent has: ends at once.  Its retry-after (600 s)
+   * must stay above AGENT_TIMEOUT times the widest time scale (10). */
   { "group-529-hint", 10, FJ_AGENT_STATUS_FAILED, "overloaded", 1, FALSE, FALSE, 0, "http-529", "http-529" },
   /* Other 4xx: never retried. */
   { "group-400", 10, FJ_AGENT_STATUS_FAILED, "invalid-request", 1, FALSE, FALSE, 0, "http-400", "http-400" },
