@@ -13,36 +13,156 @@
 #include <string.h>
 
 #include "fj-error.h"
-#include "fj-json-private.h"
+#include "fj-spec-parser-private.h"
 
+/* Errors read "NAME:LINE:COL: PATH: MESSAGE", as for specs. The loader
+ * names fields by path; the place of a path is looked up in a map from
+ * each path of the document to its node, made on the first error (a
+ * scenario that loads never needs it). */
 typedef struct
 {
-  const char  *name;
-  GError     **error;
+  const char      *name;
+  FjSpecDocument  *doc;
+  GHashTable      *nodes;  /* path -> JsonNode *, owned by doc; NULL until needed */
+  GError         **error;
 } ParseContext;
+
+static void
+add_nodes (GHashTable *nodes,
+           JsonNode   *node,
+           GString    *path)
+{
+  gsize mark = path->len;
+
+  /* Two paths can be spelt the same ("a.b" as a member of a, or a
+   * member named "a.b"); the first keeps it. */
+  if (!g_hash_table_contains (nodes, path->str))
+    g_hash_table_insert (nodes, g_strdup (path->str), node);
+
+  if (JSON_NODE_HOLDS_OBJECT (node))
+    {
+      JsonObject *object = json_node_get_object (node);
+      g_autoptr(GList) members = json_object_get_members (object);
+
+      for (const GList *l = members; l != NULL; l = l->next)
+        {
+          if (path->len > 0)
+            g_string_append_c (path, '.');
+          g_string_append (path, l->data);
+          add_nodes (nodes, json_object_get_member (object, l->data), path);
+          g_string_truncate (path, mark);
+        }
+    }
+  else if (JSON_NODE_HOLDS_ARRAY (node))
+    {
+      JsonArray *array = json_node_get_array (node);
+
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        {
+          g_string_append_printf (path, "[%u]", i);
+          add_nodes (nodes, json_array_get_element (array, i), path);
+          g_string_truncate (path, mark);
+        }
+    }
+}
+
+/* Where @path is: its value, or with @at_name the member's name. A path
+ * that is not in the document (a required member that is missing) is
+ * placed at the longest prefix that is: the object it belongs in. */
+static FjSpecPosition
+locate (ParseContext *ctx,
+        const char   *path,
+        gboolean      at_name)
+{
+  g_autofree char *prefix = g_strdup (path ? path : "");
+  gboolean exact = TRUE;
+
+  if (ctx->nodes == NULL)
+    {
+      g_autoptr(GString) scratch = g_string_new (NULL);
+
+      ctx->nodes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      add_nodes (ctx->nodes, _fj_spec_document_get_root (ctx->doc), scratch);
+    }
+
+  for (;;)
+    {
+      JsonNode *node = g_hash_table_lookup (ctx->nodes, prefix);
+      char *cut;
+
+      if (node != NULL)
+        return exact && at_name
+               ? _fj_spec_document_get_name_position (ctx->doc, node)
+               : _fj_spec_document_get_position (ctx->doc, node);
+
+      g_assert (*prefix != '\0');
+      cut = prefix + strlen (prefix);
+      while (cut > prefix && *cut != '.' && *cut != '[')
+        cut--;
+      *cut = '\0';
+      exact = FALSE;
+    }
+}
+
+G_GNUC_PRINTF (4, 0)
+static gboolean
+fail_valist (ParseContext *ctx,
+             const char   *path,
+             gboolean      at_name,
+             const char   *format,
+             va_list       args)
+{
+  g_autofree char *message = g_strdup_vprintf (format, args);
+  g_autofree char *text = NULL;
+  FjSpecProblem problem;
+
+  problem.position = locate (ctx, path, at_name);
+  problem.path = (char *) (path ? path : "");
+  problem.message = message;
+  text = _fj_spec_problem_format (&problem, ctx->name);
+  g_set_error_literal (ctx->error, FJ_ERROR, FJ_ERROR_SPEC, text);
+
+  return FALSE;
+}
 
 static gboolean fail (ParseContext *ctx,
                       const char   *path,
                       const char   *format,
                       ...) G_GNUC_PRINTF (3, 4);
 
+/* An error at the value at @path. */
 static gboolean
 fail (ParseContext *ctx,
       const char   *path,
       const char   *format,
       ...)
 {
-  g_autofree char *message = NULL;
   va_list args;
 
   va_start (args, format);
-  message = g_strdup_vprintf (format, args);
+  fail_valist (ctx, path, FALSE, format, args);
   va_end (args);
 
-  if (path != NULL && *path != '\0')
-    g_set_error (ctx->error, FJ_ERROR, FJ_ERROR_SPEC, "%s: %s: %s", ctx->name, path, message);
-  else
-    g_set_error (ctx->error, FJ_ERROR, FJ_ERROR_SPEC, "%s: %s", ctx->name, message);
+  return FALSE;
+}
+
+static gboolean fail_at_name (ParseContext *ctx,
+                              const char   *path,
+                              const char   *format,
+                              ...) G_GNUC_PRINTF (3, 4);
+
+/* An error at the name of the member at @path (an unknown key). */
+static gboolean
+fail_at_name (ParseContext *ctx,
+              const char   *path,
+              const char   *format,
+              ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  fail_valist (ctx, path, TRUE, format, args);
+  va_end (args);
 
   return FALSE;
 }
@@ -117,10 +237,10 @@ check_keys (ParseContext       *ctx,
 
       key_path = join_path (path, key);
       if (best != NULL && best_distance <= MAX (2, strlen (key) / 3))
-        return fail (ctx, key_path, "unknown key (did you mean \"%s\"?)", best);
+        return fail_at_name (ctx, key_path, "unknown key (did you mean \"%s\"?)", best);
 
       valid = g_strjoinv (", ", (char **) allowed);
-      return fail (ctx, key_path, "unknown key (expected one of %s)", valid);
+      return fail_at_name (ctx, key_path, "unknown key (expected one of %s)", valid);
     }
 
   return TRUE;
@@ -843,58 +963,30 @@ _fj_sim_scenario_unref (FjSimScenario *scenario)
   g_atomic_rc_box_release_full (scenario, scenario_clear);
 }
 
-FjSimScenario *
-_fj_sim_scenario_parse (const char  *name,
-                        const char  *data,
-                        gssize       length,
-                        GError     **error)
+static FjSimScenario *
+load_scenario (ParseContext *ctx,
+               JsonNode     *root)
 {
   static const char * const keys[] = {
     "$schema", "description", "seed", "latency", "output_tokens", "tokens_per_second",
     "failures", "rate_limits", "tool_use", "refusal", "agents", NULL
   };
   g_autoptr(FjSimScenario) scenario = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
-  g_autoptr(GError) local_error = NULL;
   g_autoptr(GList) members = NULL;
-  ParseContext ctx = { name, error };
   JsonObject *object;
-  JsonNode *root;
-  const char *problem = NULL;
-  gsize len = length < 0 ? strlen (data) : (gsize) length;
 
-  /* Checked before json-glib sees it: it overflows its stack on deep
-   * nesting, and leaks on some malformed input. */
-  if (!_fj_json_check_depth (data, len, FJ_JSON_MAX_DEPTH))
+  if (!JSON_NODE_HOLDS_OBJECT (root))
     {
-      fail (&ctx, NULL, "invalid JSON: nested deeper than %u levels", FJ_JSON_MAX_DEPTH);
-      return NULL;
-    }
-  if (!_fj_json_check_for_parser (data, len, &problem))
-    {
-      fail (&ctx, NULL, "invalid JSON: %s", problem);
-      return NULL;
-    }
-
-  if (!json_parser_load_from_data (parser, data, len, &local_error))
-    {
-      fail (&ctx, NULL, "invalid JSON: %s", local_error->message);
-      return NULL;
-    }
-
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    {
-      fail (&ctx, NULL, "expected a JSON object at the top level");
+      fail (ctx, NULL, "expected a JSON object at the top level");
       return NULL;
     }
 
   object = json_node_get_object (root);
-  if (!check_keys (&ctx, object, NULL, keys))
+  if (!check_keys (ctx, object, NULL, keys))
     return NULL;
 
   scenario = _fj_sim_scenario_new ();
-  if (!parse_settings (&ctx, object, NULL, &scenario->defaults))
+  if (!parse_settings (ctx, object, NULL, &scenario->defaults))
     return NULL;
 
   members = json_object_get_members (object);
@@ -906,27 +998,68 @@ _fj_sim_scenario_parse (const char  *name,
 
       if (g_str_equal (key, "seed"))
         {
-          if (!parse_seed (&ctx, member, scenario))
+          if (!parse_seed (ctx, member, scenario))
             return NULL;
         }
       else if (g_str_equal (key, "rate_limits"))
         {
-          if (!parse_rate_limits (&ctx, member, &scenario->rate_limits))
+          if (!parse_rate_limits (ctx, member, &scenario->rate_limits))
             return NULL;
         }
       else if (g_str_equal (key, "agents"))
         {
-          if (!parse_agents (&ctx, member, scenario))
+          if (!parse_agents (ctx, member, scenario))
             return NULL;
         }
       else if (g_str_equal (key, "$schema") || g_str_equal (key, "description"))
         {
-          if (!get_string (&ctx, member, key, &str))
+          if (!get_string (ctx, member, key, &str))
             return NULL;
         }
     }
 
   return g_steal_pointer (&scenario);
+}
+
+/* Parses a scenario as strict JSON (see _fj_spec_document_parse()).
+ * Errors (FJ_ERROR_SPEC) read "NAME:LINE:COL: PATH: MESSAGE"; a syntax
+ * error or duplicate keys give one such line each. */
+FjSimScenario *
+_fj_sim_scenario_parse (const char  *name,
+                        const char  *data,
+                        gssize       length,
+                        GError     **error)
+{
+  g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func ((GDestroyNotify) _fj_spec_problem_free);
+  g_autoptr(FjSpecDocument) doc = NULL;
+  FjSimScenario *scenario;
+  ParseContext ctx = { name, NULL, NULL, error };
+  gsize len = length < 0 ? strlen (data) : (gsize) length;
+
+  doc = _fj_spec_document_parse (data, len, problems);
+  if (problems->len > 0)
+    {
+      g_autoptr(GString) message = g_string_new (NULL);
+
+      _fj_spec_problems_sort (problems);
+      for (guint i = 0; i < problems->len; i++)
+        {
+          g_autofree char *line = _fj_spec_problem_format (g_ptr_array_index (problems, i), name);
+
+          if (i > 0)
+            g_string_append_c (message, '\n');
+          g_string_append (message, line);
+        }
+      g_set_error_literal (error, FJ_ERROR, FJ_ERROR_SPEC, message->str);
+      return NULL;
+    }
+
+  g_assert (doc != NULL);
+  ctx.doc = doc;
+  scenario = load_scenario (&ctx, _fj_spec_document_get_root (doc));
+  g_clear_pointer (&ctx.nodes, g_hash_table_unref);
+
+  return scenario;
 }
 
 FjSimAgent *

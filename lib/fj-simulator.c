@@ -2921,7 +2921,8 @@ apply_scenario (FjSimulator   *self,
  * @error: return location for a #GError
  *
  * Loads a scenario from @path; see [method@Simulator.load_scenario_from_data].
- * Errors name the file and the field.
+ * Errors name the file, the line and column, and the field:
+ * `FILE:LINE:COL: FIELD: message`.
  *
  * Returns: %TRUE if the scenario was loaded
  *
@@ -2966,9 +2967,14 @@ fj_simulator_load_scenario_from_file (FjSimulator  *self,
  * `refusal` and `agents` replace those of the previous scenario. Rate-limit
  * budgets start full.
  *
- * Unknown keys, values of the wrong type and negative numbers are errors
- * (%FJ_ERROR_SPEC) that name the field, for example
- * `scenario: agents[1].latency: expected a number of seconds or {min,max}`.
+ * The scenario is strict JSON, as a spec is: comments, trailing commas,
+ * duplicate keys and content after the document are errors. Those, unknown
+ * keys, values of the wrong type and negative numbers are errors
+ * (%FJ_ERROR_SPEC) that name the line, the column and the field, for
+ * example
+ * `scenario:3:31: agents[1].latency: expected a number of seconds or {min,max}`
+ * (an unknown key is placed at its name, a missing member at the object
+ * it belongs in).
  *
  * Returns: %TRUE if the scenario was loaded
  *

@@ -1855,40 +1855,58 @@ assert_scenario_error (const char *json,
 static void
 test_scenario_errors (void)
 {
+  /* Each error is placed at the value, an unknown key at its name, a
+   * missing member at the object it belongs in. */
   assert_scenario_error ("{\"latncy\": 1}",
-                         "scenario: latncy: unknown key (did you mean \"latency\"?)");
+                         "scenario:1:2: latncy: unknown key (did you mean \"latency\"?)");
   assert_scenario_error ("{\"agents\": [{\"match\": \"a\"}, {\"match\": \"b\", \"latency\": \"slow\"}]}",
-                         "scenario: agents[1].latency: expected a number of seconds or {min,max}");
+                         "scenario:1:55: agents[1].latency: expected a number of seconds or {min,max}");
   assert_scenario_error ("{\"output_tokens\": -3}",
-                         "scenario: output_tokens: must not be negative (expected a whole number)");
+                         "scenario:1:19: output_tokens: must not be negative (expected a whole number)");
   assert_scenario_error ("{\"latency\": -0.5}",
-                         "scenario: latency: must not be negative (expected a number of seconds or {min,max})");
+                         "scenario:1:13: latency: must not be negative (expected a number of seconds or {min,max})");
   assert_scenario_error ("{\"output_tokens\": 2.5}",
-                         "scenario: output_tokens: expected a whole number");
+                         "scenario:1:19: output_tokens: expected a whole number");
   assert_scenario_error ("{\"refusal\": \"yes\"}",
-                         "scenario: refusal: expected true or false");
+                         "scenario:1:13: refusal: expected true or false");
   assert_scenario_error ("{\"latency\": {\"min\": 2, \"max\": 1}}",
-                         "scenario: latency.max: must not be less than min");
+                         "scenario:1:31: latency.max: must not be less than min");
+  assert_scenario_error ("{\"latency\": {\"min\": 2}}",
+                         "scenario:1:13: latency.max: required (expected a number of seconds)");
   assert_scenario_error ("{\"failures\": [{\"status\": 429}, {\"status\": 200}]}",
-                         "scenario: failures[1].status: expected an HTTP error status (400 to 599)");
+                         "scenario:1:43: failures[1].status: expected an HTTP error status (400 to 599)");
   assert_scenario_error ("{\"failures\": [{\"fault\": \"dorp\"}]}",
-                         "scenario: failures[0].fault: unknown fault \"dorp\" (expected drop, error_event, malformed_json, trickle or hang)");
+                         "scenario:1:25: failures[0].fault: unknown fault \"dorp\" (expected drop, error_event, malformed_json, trickle or hang)");
   assert_scenario_error ("{\"failures\": [{\"probability\": 0.5}]}",
-                         "scenario: failures[0]: needs \"status\" (an HTTP error) or \"fault\"");
+                         "scenario:1:15: failures[0]: needs \"status\" (an HTTP error) or \"fault\"");
   assert_scenario_error ("{\"failures\": [{\"fault\": \"hang\", \"after_tokens\": 3}]}",
-                         "scenario: failures[0].after_tokens: unknown key (expected one of fault, attempts, probability, description)");
+                         "scenario:1:33: failures[0].after_tokens: unknown key (expected one of fault, attempts, probability, description)");
   assert_scenario_error ("{\"failures\": [{\"status\": 529, \"probability\": 1.5}]}",
-                         "scenario: failures[0].probability: expected a probability from 0 to 1");
+                         "scenario:1:46: failures[0].probability: expected a probability from 0 to 1");
   assert_scenario_error ("{\"rate_limits\": {\"requests_per_minute\": -1}}",
-                         "scenario: rate_limits.requests_per_minute: must not be negative (expected a number per minute (0 = no limit))");
+                         "scenario:1:41: rate_limits.requests_per_minute: must not be negative (expected a number per minute (0 = no limit))");
   assert_scenario_error ("{\"agents\": [{\"name\": \"x\"}]}",
-                         "scenario: agents[0].match: required (text that occurs in the agent's system prompt)");
+                         "scenario:1:13: agents[0].match: required (text that occurs in the agent's system prompt)");
   assert_scenario_error ("{\"agents\": [{\"match\": \"x\", \"seed\": 3}]}",
-                         "scenario: agents[0].seed: unknown key (expected one of name, match, description, latency, "
+                         "scenario:1:28: agents[0].seed: unknown key (expected one of name, match, description, latency, "
                          "output_tokens, tokens_per_second, failures, tool_use, refusal)");
   assert_scenario_error ("{\"tool_use\": {\"input\": [1]}}",
-                         "scenario: tool_use.input: expected an object (the tool's input)");
-  assert_scenario_error ("[]", "scenario: expected a JSON object at the top level");
+                         "scenario:1:24: tool_use.input: expected an object (the tool's input)");
+  assert_scenario_error ("[]", "scenario:1:1: expected a JSON object at the top level");
+  assert_scenario_error ("{\n  \"seed\": 1,\n  \"agents\": [\n    {\"match\": \"a\", \"refusal\": 1}\n  ]\n}",
+                         "scenario:4:31: agents[0].refusal: expected true or false");
+
+  /* Strict JSON, as for specs. */
+  assert_scenario_error ("", "scenario:1:1: empty file (expected a JSON object)");
+  assert_scenario_error ("{\n  // fast\n  \"latency\": 0}",
+                         "scenario:2:3: comments are not allowed in JSON");
+  assert_scenario_error ("{\"failures\": [{\"status\": 429},]}",
+                         "scenario:1:30: failures: trailing comma before ']' (not allowed in JSON)");
+  assert_scenario_error ("{\"seed\": 1} {}",
+                         "scenario:1:13: unexpected content after the end of the JSON document");
+  assert_scenario_error ("{\"seed\": 1,\n \"seed\": 2}",
+                         "scenario:2:2: seed: duplicate key \"seed\" (first at line 1, column 2)");
+  assert_scenario_error ("{'seed': 1}", "scenario:1:2: single quotes are not JSON; use double quotes");
 }
 
 static void
@@ -1902,13 +1920,13 @@ test_scenario_file_errors (void)
   g_assert_true (g_file_set_contents (path, "{\n  \"seed\": 1,\n  \"failures\": {}\n}\n", -1, NULL));
   g_assert_false (fj_simulator_load_scenario_from_file (sim, path, &error));
   g_assert_error (error, FJ_ERROR, FJ_ERROR_SPEC);
-  g_assert_true (g_str_has_suffix (error->message, "scenario.json: failures: expected an array of failure entries"));
+  g_assert_true (g_str_has_suffix (error->message, "scenario.json:3:15: failures: expected an array of failure entries"));
   g_clear_error (&error);
 
   g_assert_true (g_file_set_contents (path, "{\"seed\": 1,", -1, NULL));
   g_assert_false (fj_simulator_load_scenario_from_file (sim, path, &error));
   g_assert_error (error, FJ_ERROR, FJ_ERROR_SPEC);
-  g_assert_nonnull (strstr (error->message, "scenario.json: invalid JSON"));
+  g_assert_true (g_str_has_suffix (error->message, "scenario.json:1:1: the object is not closed: the file ends inside it"));
   g_clear_error (&error);
 
   g_remove (path);

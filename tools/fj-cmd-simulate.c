@@ -50,30 +50,6 @@ sigterm_cb (gpointer user_data)
   return quit_cb (user_data, SIGTERM);
 }
 
-/* json-glib words a syntax error "<data>:LINE:COL: Parse error: ..." and
- * the scenario loader puts the file in front; say it the way compilers
- * and `validate` do: "FILE:LINE:COL: invalid JSON: ...". */
-static char *
-dup_scenario_error (const char *message)
-{
-  g_autoptr(GRegex) regex = NULL;
-  g_autoptr(GMatchInfo) match = NULL;
-
-  regex = g_regex_new ("^(.*): invalid JSON: <data>:([0-9]+):([0-9]+): (?:Parse error: )?(.*)$",
-                       G_REGEX_DOTALL, 0, NULL);
-  if (regex != NULL && g_regex_match (regex, message, 0, &match))
-    {
-      g_autofree char *file = g_match_info_fetch (match, 1);
-      g_autofree char *line = g_match_info_fetch (match, 2);
-      g_autofree char *column = g_match_info_fetch (match, 3);
-      g_autofree char *what = g_match_info_fetch (match, 4);
-
-      return g_strdup_printf ("%s:%s:%s: invalid JSON: %s", file, line, column, what);
-    }
-
-  return g_strdup (message);
-}
-
 static char *
 random_key (void)
 {
@@ -143,13 +119,9 @@ fj_cmd_simulate (int    argc,
 
   if (scenario != NULL && !fj_simulator_load_scenario_from_file (simulator, scenario, &error))
     {
-      /* The error names the file, and the line and column or the field. */
+      /* "FILE:LINE:COL: FIELD: message", as for specs. */
       if (g_error_matches (error, FJ_ERROR, FJ_ERROR_SPEC))
-        {
-          g_autofree char *message = dup_scenario_error (error->message);
-
-          fj_cli_printerr ("%s", message);
-        }
+        fj_cli_printerr ("%s", error->message);
       else
         fj_cli_printerr ("cannot read the scenario: %s", error->message);
       return FJ_EXIT_USAGE;

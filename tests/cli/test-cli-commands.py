@@ -263,14 +263,22 @@ def simulate_bad_scenario_is_usage_error_with_position():
     expect_status(proc, 2, "simulate with a syntax error")
     check(re.search(POSITION_RE % re.escape(bad), proc.stderr),
           "no FILE:LINE:COL in %r" % proc.stderr)
+    check(bad + ":3:11: seed: " in proc.stderr,
+          "the syntax error should be placed at the '}' after \"seed\": %r" % proc.stderr)
     check(proc.stderr.startswith("forkjoin-tool: "), "stderr: %r" % proc.stderr)
     check("ANTHROPIC_API_KEY" not in proc.stdout, "printed a key for a bad scenario")
 
     unknown = write("unknown-scenario.json", '{"latncy": 0.1}')
     proc = run("simulate", "--scenario", unknown, timeout=30)
     expect_status(proc, 2, "simulate with an unknown key")
-    check(unknown in proc.stderr and "latncy" in proc.stderr and "latency" in proc.stderr,
-          "the error should name the file, the key and the fix: %r" % proc.stderr)
+    check(unknown + ":1:2: latncy: unknown key" in proc.stderr and "latency" in proc.stderr,
+          "the error should name the file, the key's place, the key and the fix: %r" % proc.stderr)
+
+    wrong = write("wrong-scenario.json", '{\n  "agents": [\n    {"match": "a", "latency": "slow"}\n  ]\n}\n')
+    proc = run("simulate", "--scenario", wrong, timeout=30)
+    expect_status(proc, 2, "simulate with a value of the wrong type")
+    check(proc.stderr.startswith("forkjoin-tool: " + wrong + ":3:31: agents[0].latency: "),
+          "the error should place the value: %r" % proc.stderr)
 
     proc = run("simulate", "--port", "70000", timeout=30)
     expect_status(proc, 2, "simulate --port 70000")
