@@ -561,9 +561,11 @@ test_runner_mixed (void)
 static void
 test_runner_cap_one (guint cap)
 {
+  /* Long enough for a whole wave of @cap requests to reach the simulator
+   * before the first is answered, on a loaded machine too. */
   g_autofree char *scenario =
     g_strdup_printf ("{\"seed\": %u, \"latency\": %.1f, \"output_tokens\": 10}",
-                     cap, 0.3 * fj_test_time_scale ());
+                     cap, 1.0 * fj_test_time_scale ());
   g_autoptr(FjSimulator) sim = fj_test_simulator_new (scenario);
   g_autoptr(FjClient) client = fj_test_client_new (sim);
   g_autoptr(FjAgentRunner) runner = fj_agent_runner_new (client);
