@@ -12,6 +12,17 @@
 
 G_BEGIN_DECLS
 
+/* Called when the status of @result changes, before the notifications. */
+typedef void (*FjAgentResultStatusFunc) (FjAgentResult *result,
+                                         gpointer       user_data);
+
+/* The one owner (the run) that counts statuses: a plain callback, as a
+ * notify::status handler on each result would make every notification
+ * of every result (one per streamed delta) go through signal emission. */
+void _fj_agent_result_set_status_func    (FjAgentResult           *self,
+                                          FjAgentResultStatusFunc  func,
+                                          gpointer                 user_data);
+
 /* Each setter notifies the property it changes, and only when it changes. */
 void _fj_agent_result_set_status         (FjAgentResult *self,
                                           FjAgentStatus  status);

@@ -59,6 +59,8 @@ struct _FjAgentResult
   double cost;
   char *model;
   FjPrices *prices;             /* applied when the result settles */
+  FjAgentResultStatusFunc status_func;
+  gpointer status_data;
 };
 
 enum {
@@ -1208,9 +1210,24 @@ _fj_agent_result_set_status (FjAgentResult *self,
   was_finished = status_is_terminal (self->status);
   self->status = status;
 
+  if (self->status_func != NULL)
+    self->status_func (self, self->status_data);
+
   if (was_finished != status_is_terminal (status))
     notify (self, PROP_FINISHED);
   notify (self, PROP_STATUS);
+}
+
+void
+_fj_agent_result_set_status_func (FjAgentResult           *self,
+                                  FjAgentResultStatusFunc  func,
+                                  gpointer                 user_data)
+{
+  g_return_if_fail (FJ_IS_AGENT_RESULT (self));
+  g_return_if_fail (func == NULL || self->status_func == NULL);
+
+  self->status_func = func;
+  self->status_data = func != NULL ? user_data : NULL;
 }
 
 void

@@ -17,6 +17,7 @@
 #include "fj-agent-result-private.h"
 #include "fj-client-private.h"
 #include "fj-error.h"
+#include "fj-marshal.h"
 #include "fj-run-state-private.h"
 #include "fj-sync-call-private.h"
 
@@ -90,12 +91,12 @@ typedef struct
   FjAgentResult *result;
   GCancellable *cancellable;
   FjMessage *message;           /* the turn in flight, for ::agent-retrying */
-  gulong status_handler;
   FjAgentStatus status;         /* as last counted */
   guint started : 1;
   guint settled : 1;
   guint first_token : 1;
   guint kept : 1;               /* an earlier run's success, not run again */
+  guint watching_status : 1;    /* result_status_cb() is the result's status func */
 } Slot;
 
 struct _Run
@@ -227,7 +228,7 @@ run_free (Run *run)
     {
       Slot *slot = &run->slots[i];
 
-      g_assert (slot->status_handler == 0);
+      g_assert (!slot->watching_status);
       g_clear_object (&slot->agent);
       g_clear_object (&slot->client);
       g_clear_object (&slot->result);
@@ -262,9 +263,9 @@ destroy_source (GSource **source)
 
 static void
 result_status_cb (FjAgentResult *result,
-                  GParamSpec    *pspec,
-                  Slot          *slot)
+                  gpointer       user_data)
 {
+  Slot *slot = user_data;
   Run *run = slot->run;
   FjAgentRunner *self = run->runner;
   FjAgentStatus old_status = slot->status;
@@ -672,7 +673,11 @@ run_complete (Run *run)
     }
 
   for (guint i = 0; i < run->n_slots; i++)
-    g_clear_signal_handler (&run->slots[i].status_handler, run->slots[i].result);
+    if (run->slots[i].watching_status)
+      {
+        _fj_agent_result_set_status_func (run->slots[i].result, NULL, NULL);
+        run->slots[i].watching_status = FALSE;
+      }
 
   run_add_demand (run, FALSE);
   _fj_run_state_finish (run->state);
@@ -1143,9 +1148,11 @@ fj_agent_runner_class_init (FjAgentRunnerClass *klass)
                   G_SIGNAL_RUN_LAST,
                   0,
                   NULL, NULL,
-                  NULL,
+                  g_cclosure_marshal_VOID__OBJECT,
                   G_TYPE_NONE, 1,
                   FJ_TYPE_AGENT_RESULT);
+  g_signal_set_va_marshaller (signals[AGENT_STARTED], G_TYPE_FROM_CLASS (klass),
+                              g_cclosure_marshal_VOID__OBJECTv);
 
   /**
    * FjAgentRunner::agent-first-token:
@@ -1163,9 +1170,11 @@ fj_agent_runner_class_init (FjAgentRunnerClass *klass)
                   G_SIGNAL_RUN_LAST,
                   0,
                   NULL, NULL,
-                  NULL,
+                  g_cclosure_marshal_VOID__OBJECT,
                   G_TYPE_NONE, 1,
                   FJ_TYPE_AGENT_RESULT);
+  g_signal_set_va_marshaller (signals[AGENT_FIRST_TOKEN], G_TYPE_FROM_CLASS (klass),
+                              g_cclosure_marshal_VOID__OBJECTv);
 
   /**
    * FjAgentRunner::agent-delta:
@@ -1184,10 +1193,12 @@ fj_agent_runner_class_init (FjAgentRunnerClass *klass)
                   G_SIGNAL_RUN_LAST,
                   0,
                   NULL, NULL,
-                  NULL,
+                  _fj_marshal_VOID__OBJECT_STRING,
                   G_TYPE_NONE, 2,
                   FJ_TYPE_AGENT_RESULT,
                   G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE);
+  g_signal_set_va_marshaller (signals[AGENT_DELTA], G_TYPE_FROM_CLASS (klass),
+                              _fj_marshal_VOID__OBJECT_STRINGv);
 
   /**
    * FjAgentRunner::agent-retrying:
@@ -1210,13 +1221,15 @@ fj_agent_runner_class_init (FjAgentRunnerClass *klass)
                   G_SIGNAL_RUN_LAST,
                   0,
                   NULL, NULL,
-                  NULL,
+                  _fj_marshal_VOID__OBJECT_UINT_DOUBLE_UINT_BOXED,
                   G_TYPE_NONE, 5,
                   FJ_TYPE_AGENT_RESULT,
                   G_TYPE_UINT,
                   G_TYPE_DOUBLE,
                   G_TYPE_UINT,
                   G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
+  g_signal_set_va_marshaller (signals[AGENT_RETRYING], G_TYPE_FROM_CLASS (klass),
+                              _fj_marshal_VOID__OBJECT_UINT_DOUBLE_UINT_BOXEDv);
 
   /**
    * FjAgentRunner::agent-finished:
@@ -1235,9 +1248,11 @@ fj_agent_runner_class_init (FjAgentRunnerClass *klass)
                   G_SIGNAL_RUN_LAST,
                   0,
                   NULL, NULL,
-                  NULL,
+                  g_cclosure_marshal_VOID__OBJECT,
                   G_TYPE_NONE, 1,
                   FJ_TYPE_AGENT_RESULT);
+  g_signal_set_va_marshaller (signals[AGENT_FINISHED], G_TYPE_FROM_CLASS (klass),
+                              g_cclosure_marshal_VOID__OBJECTv);
 }
 
 static void
@@ -1993,8 +2008,8 @@ runner_start (FjAgentRunner       *self,
           _fj_run_state_add_usage (run->state, fj_agent_result_get_usage (slot->result));
         }
 
-      slot->status_handler = g_signal_connect (slot->result, "notify::status",
-                                               G_CALLBACK (result_status_cb), slot);
+      _fj_agent_result_set_status_func (slot->result, result_status_cb, slot);
+      slot->watching_status = TRUE;
     }
 
   self->run = run;

@@ -15,6 +15,7 @@
 
 #include "fj-agent-result-private.h"
 #include "fj-error.h"
+#include "fj-marshal.h"
 #include "fj-message-private.h"
 #include "fj-sync-call-private.h"
 
@@ -1227,10 +1228,12 @@ fj_agent_class_init (FjAgentClass *klass)
                   G_SIGNAL_RUN_LAST,
                   0,
                   NULL, NULL,
-                  NULL,
+                  _fj_marshal_VOID__OBJECT_STRING,
                   G_TYPE_NONE, 2,
                   FJ_TYPE_AGENT_RESULT,
                   G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE);
+  g_signal_set_va_marshaller (signals[TEXT_DELTA], G_TYPE_FROM_CLASS (klass),
+                              _fj_marshal_VOID__OBJECT_STRINGv);
 }
 
 static void

@@ -43,6 +43,16 @@ JsonNode *_fj_json_parse_fast (const char *data,
                                gsize       length,
                                GString    *scratch);
 
+/* Whether @data is exactly a streamed text delta, {"type":
+ * "content_block_delta", "index": N, "delta": {"type": "text_delta",
+ * "text": "..."}} (members in any order), read without building a tree:
+ * then @text holds the unescaped text and @index the block.  FALSE for
+ * anything else, valid or not, which the caller parses in full. */
+gboolean _fj_json_scan_text_delta (const char *data,
+                                   gsize       length,
+                                   GString    *text,
+                                   guint      *index);
+
 /* What kind of JSON value @node is, as an error message says it: "an
  * object", "an array", "a string", "a boolean", "an integer", "a number",
  * "null" (also for a missing member, @node NULL). */

@@ -514,6 +514,236 @@ _fj_json_parse_fast (const char *data,
   return root;
 }
 
+/* The streaming text delta, {"type": "content_block_delta", "index": N,
+ * "delta": {"type": "text_delta", "text": "..."}}, is most of what a
+ * stream carries: it is read here without building a tree. Anything
+ * else (other members, duplicates, escapes in the names, \u0000, a
+ * surrogate that is not half of a pair, invalid text) is left to the
+ * full parse, which decides whether it is an error. */
+typedef struct
+{
+  const char *p;
+  const char *end;
+} DeltaScan;
+
+static inline void
+delta_scan_space (DeltaScan *s)
+{
+  while (s->p < s->end &&
+         (*s->p == ' ' || *s->p == '\n' || *s->p == '\r' || *s->p == '\t'))
+    s->p++;
+}
+
+static inline gboolean
+delta_scan_char (DeltaScan *s,
+                 char       c)
+{
+  delta_scan_space (s);
+  if (s->p >= s->end || *s->p != c)
+    return FALSE;
+  s->p++;
+  return TRUE;
+}
+
+/* Whether the JSON string @quoted (quotes included, no escapes) comes
+ * at s->p, after white space; it is then skipped. Names and values the
+ * fast path knows are matched whole, so that anything else (escapes,
+ * other names) makes it give up. */
+static inline gboolean
+delta_scan_literal (DeltaScan  *s,
+                    const char *quoted,
+                    gsize       length)
+{
+  delta_scan_space (s);
+  if ((gsize) (s->end - s->p) < length || memcmp (s->p, quoted, length) != 0)
+    return FALSE;
+  s->p += length;
+  return TRUE;
+}
+
+#define DELTA_SCAN_LITERAL(s, quoted) delta_scan_literal ((s), (quoted), sizeof (quoted) - 1)
+
+static gboolean
+delta_scan_hex4 (DeltaScan *s,
+                 guint     *value)
+{
+  *value = 0;
+  if (s->end - s->p < 4)
+    return FALSE;
+  for (guint k = 0; k < 4; k++)
+    {
+      if (!g_ascii_isxdigit (s->p[k]))
+        return FALSE;
+      *value = (*value << 4) | (guint) g_ascii_xdigit_value (s->p[k]);
+    }
+  s->p += 4;
+  return TRUE;
+}
+
+/* The string at s->p (after white space), unescaped into @out. */
+static gboolean
+delta_scan_string (DeltaScan *s,
+                   GString   *out)
+{
+  const char *start;
+
+  if (!delta_scan_char (s, '"'))
+    return FALSE;
+
+  g_string_truncate (out, 0);
+  start = s->p;
+  while (s->p < s->end)
+    {
+      guchar c = *s->p;
+      gunichar u;
+      guint high, low;
+
+      if (c == '"')
+        {
+          g_string_append_len (out, start, s->p - start);
+          s->p++;
+          return TRUE;
+        }
+      if (c < 0x20)
+        return FALSE;
+      if (c != '\\')
+        {
+          s->p++;
+          continue;
+        }
+
+      g_string_append_len (out, start, s->p - start);
+      if (++s->p >= s->end)
+        return FALSE;
+      switch (*s->p++)
+        {
+        case '"': g_string_append_c (out, '"'); break;
+        case '\\': g_string_append_c (out, '\\'); break;
+        case '/': g_string_append_c (out, '/'); break;
+        case 'b': g_string_append_c (out, '\b'); break;
+        case 'f': g_string_append_c (out, '\f'); break;
+        case 'n': g_string_append_c (out, '\n'); break;
+        case 'r': g_string_append_c (out, '\r'); break;
+        case 't': g_string_append_c (out, '\t'); break;
+        case 'u':
+          if (!delta_scan_hex4 (s, &high) || high == 0 || (high >= 0xDC00 && high <= 0xDFFF))
+            return FALSE;
+          u = high;
+          if (high >= 0xD800 && high <= 0xDBFF)
+            {
+              if (s->end - s->p < 2 || s->p[0] != '\\' || s->p[1] != 'u')
+                return FALSE;
+              s->p += 2;
+              if (!delta_scan_hex4 (s, &low) || low < 0xDC00 || low > 0xDFFF)
+                return FALSE;
+              u = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
+            }
+          g_string_append_unichar (out, u);
+          break;
+        default:
+          return FALSE;
+        }
+      start = s->p;
+    }
+
+  return FALSE;
+}
+
+gboolean
+_fj_json_scan_text_delta (const char *data,
+                          gsize       length,
+                          GString    *text,
+                          guint      *index)
+{
+  DeltaScan s = { data, data + length };
+  gboolean seen_type = FALSE, seen_index = FALSE, seen_delta = FALSE;
+  const char *text_start = NULL, *text_end = NULL;
+
+  g_return_val_if_fail (data != NULL || length == 0, FALSE);
+  g_return_val_if_fail (text != NULL, FALSE);
+  g_return_val_if_fail (index != NULL, FALSE);
+
+  if (!delta_scan_char (&s, '{'))
+    return FALSE;
+
+  for (guint member = 0; member < 3; member++)
+    {
+      if (member > 0 && !delta_scan_char (&s, ','))
+        return FALSE;
+
+      if (!seen_type && DELTA_SCAN_LITERAL (&s, "\"type\""))
+        {
+          if (!delta_scan_char (&s, ':') || !DELTA_SCAN_LITERAL (&s, "\"content_block_delta\""))
+            return FALSE;
+          seen_type = TRUE;
+        }
+      else if (!seen_index && DELTA_SCAN_LITERAL (&s, "\"index\""))
+        {
+          const char *digits;
+          guint value = 0;
+
+          if (!delta_scan_char (&s, ':'))
+            return FALSE;
+          delta_scan_space (&s);
+          for (digits = s.p; s.p < s.end && g_ascii_isdigit (*s.p) && s.p - digits < 9; s.p++)
+            value = value * 10 + (guint) (*s.p - '0');
+          if (s.p == digits || (*digits == '0' && s.p - digits > 1) ||
+              (s.p < s.end && (g_ascii_isalnum (*s.p) || *s.p == '.')))
+            return FALSE;
+          *index = value;
+          seen_index = TRUE;
+        }
+      else if (!seen_delta && DELTA_SCAN_LITERAL (&s, "\"delta\""))
+        {
+          gboolean seen_delta_type = FALSE, seen_text = FALSE;
+
+          if (!delta_scan_char (&s, ':') || !delta_scan_char (&s, '{'))
+            return FALSE;
+          for (guint k = 0; k < 2; k++)
+            {
+              if (k > 0 && !delta_scan_char (&s, ','))
+                return FALSE;
+
+              if (!seen_delta_type && DELTA_SCAN_LITERAL (&s, "\"type\""))
+                {
+                  if (!delta_scan_char (&s, ':') || !DELTA_SCAN_LITERAL (&s, "\"text_delta\""))
+                    return FALSE;
+                  seen_delta_type = TRUE;
+                }
+              else if (!seen_text && DELTA_SCAN_LITERAL (&s, "\"text\""))
+                {
+                  if (!delta_scan_char (&s, ':'))
+                    return FALSE;
+                  delta_scan_space (&s);
+                  text_start = s.p;
+                  if (!delta_scan_string (&s, text))
+                    return FALSE;
+                  text_end = s.p;
+                  seen_text = TRUE;
+                }
+              else
+                {
+                  return FALSE;
+                }
+            }
+          if (!delta_scan_char (&s, '}'))
+            return FALSE;
+          seen_delta = TRUE;
+        }
+      else
+        {
+          return FALSE;
+        }
+    }
+
+  if (!delta_scan_char (&s, '}'))
+    return FALSE;
+  delta_scan_space (&s);
+
+  /* Everything but the text was matched as ASCII above. */
+  return s.p == s.end && g_utf8_validate_len (text_start, text_end - text_start, NULL);
+}
+
 const char *
 _fj_json_describe_type (JsonNode *node)
 {

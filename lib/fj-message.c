@@ -93,6 +93,7 @@ struct _FjMessage
 
   JsonParser     *parser;
   GString        *scratch;      /* fast_json_parse() strings */
+  GString        *delta_text;   /* _fj_json_scan_text_delta() text */
 
   gint64          deadline_us;
   guint           status_code;
@@ -644,6 +645,59 @@ get_delta_string (JsonObject  *delta,
   return TRUE;
 }
 
+static void
+append_text_delta (FjMessage  *self,
+                   Block      *block,
+                   guint       index,
+                   const char *value)
+{
+  if (block->kind != BLOCK_TEXT)
+    return;
+
+  g_string_append (block->acc, value);
+  block->dirty = TRUE;
+  if (index == self->text_tail && !self->text_stale)
+    g_string_append (self->text, value);
+  else
+    self->text_stale = TRUE;
+
+  g_signal_emit (self, signals[TEXT_DELTA], 0, value);
+}
+
+/* What dispatch_event() does with a text delta, for one read by
+ * _fj_json_scan_text_delta(): the same checks in the same order. */
+static gboolean
+handle_scanned_text_delta (FjMessage   *self,
+                           guint        index,
+                           const char  *value,
+                           GError     **error)
+{
+  if (self->state == REPLY_NONE)
+    {
+      g_set_error_literal (error, FJ_ERROR, FJ_ERROR_PROTOCOL,
+                           "content_block_delta event before message_start");
+      return FALSE;
+    }
+
+  if (self->state == REPLY_COMPLETE)
+    {
+      g_set_error_literal (error, FJ_ERROR, FJ_ERROR_PROTOCOL,
+                           "content_block_delta event after message_stop");
+      return FALSE;
+    }
+
+  if (index >= self->blocks->len)
+    {
+      g_set_error (error, FJ_ERROR, FJ_ERROR_PROTOCOL,
+                   "content_block_delta for content block %u, which does not exist (%u blocks)",
+                   index, self->blocks->len);
+      return FALSE;
+    }
+
+  append_text_delta (self, g_ptr_array_index (self->blocks, index), index, value);
+  return TRUE;
+}
+
 static gboolean
 handle_content_block_delta (FjMessage   *self,
                             JsonObject  *event,
@@ -675,17 +729,7 @@ handle_content_block_delta (FjMessage   *self,
     {
       if (!get_delta_string (delta, type, "text", &value, error))
         return FALSE;
-      if (block->kind != BLOCK_TEXT)
-        return TRUE;
-
-      g_string_append (block->acc, value);
-      block->dirty = TRUE;
-      if (index == self->text_tail && !self->text_stale)
-        g_string_append (self->text, value);
-      else
-        self->text_stale = TRUE;
-
-      g_signal_emit (self, signals[TEXT_DELTA], 0, value);
+      append_text_delta (self, block, index, value);
     }
   else if (strcmp (type, "input_json_delta") == 0)
     {
@@ -833,10 +877,16 @@ dispatch_event (FjMessage   *self,
   g_autoptr(JsonNode) root = NULL;
   JsonObject *event;
   const char *type;
+  guint index;
 
   /* Keep-alives may come without a payload. */
   if (is_blank (data, length) && !is_stream_event (name))
     return TRUE;
+
+  if (self->delta_text == NULL)
+    self->delta_text = g_string_sized_new (64);
+  if (_fj_json_scan_text_delta (data, length, self->delta_text, &index))
+    return handle_scanned_text_delta (self, index, self->delta_text->str, error);
 
   if ((root = parse_json (self, data, length, error)) == NULL)
     {
@@ -940,6 +990,8 @@ fj_message_finalize (GObject *object)
   g_clear_object (&self->parser);
   if (self->scratch != NULL)
     g_string_free (self->scratch, TRUE);
+  if (self->delta_text != NULL)
+    g_string_free (self->delta_text, TRUE);
 
   G_OBJECT_CLASS (fj_message_parent_class)->finalize (object);
 }

@@ -940,6 +940,158 @@ check_violation (const char * const *events,
   watch_clear (&watch);
 }
 
+/* Feeds @data as the text delta of a stream's one text block; returns
+ * whether it was taken, with the text then or the error. */
+static gboolean
+feed_one_delta (const char  *data,
+                char       **text,
+                GError     **error)
+{
+  g_autoptr(FjMessage) message = new_stream_message ();
+  gboolean ok;
+
+  g_assert_true (_fj_message_handle_event (message, "message_start", START, strlen (START), NULL));
+  g_assert_true (_fj_message_handle_event (message, "content_block_start", TEXT_START,
+                                           strlen (TEXT_START), NULL));
+  ok = _fj_message_handle_event (message, "content_block_delta", data, strlen (data), error);
+  *text = g_strdup (fj_message_get_text (message));
+
+  return ok;
+}
+
+static void
+test_message_text_delta_fast_path (void)
+{
+  static const struct {
+    const char *json;
+    gboolean    fast;
+    const char *text;   /* what the fast path reads, when it takes it */
+  } cases[] = {
+    { TEXT_DELTA (0, "plain"), TRUE, "plain" },
+    { TEXT_DELTA (0, ""), TRUE, "" },
+    { TEXT_DELTA (0, "a\\\"b\\\\c\\/d\\n\\r\\t\\b\\f"), TRUE, "a\"b\\c/d\n\r\t\b\f" },
+    { TEXT_DELTA (0, "caf\\u00e9 \\u20AC"), TRUE, "caf\xc3\xa9 \xe2\x82\xac" },
+    { TEXT_DELTA (0, "raw caf\xc3\xa9"), TRUE, "raw caf\xc3\xa9" },
+    { TEXT_DELTA (0, "\\ud83d\\ude00!"), TRUE, "\xf0\x9f\x98\x80!" },
+    { " { \"delta\" : { \"text\" : \"x\" , \"type\" : \"text_delta\" } , \"index\" : 0 ,"
+      " \"type\" : \"content_block_delta\" } \r\n", TRUE, "x" },
+    /* Left to the full parse: */
+    { "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\","
+      "\"text\":\"x\",\"extra\":1}}", FALSE, NULL },
+    { "{\"type\":\"content_block_delta\",\"index\":0,\"extra\":[1],\"delta\":"
+      "{\"type\":\"text_delta\",\"text\":\"x\"}}", FALSE, NULL },
+    { "{\"type\":\"content_block_delta\",\"index\":0,\"index\":0,\"delta\":"
+      "{\"type\":\"text_delta\",\"text\":\"x\"}}", FALSE, NULL },
+    { "{\"type\":\"content_block_delta\",\"index\":00,\"delta\":"
+      "{\"type\":\"text_delta\",\"text\":\"x\"}}", FALSE, NULL },
+    { "{\"type\":\"content_block_delta\",\"index\":0.0,\"delta\":"
+      "{\"type\":\"text_delta\",\"text\":\"x\"}}", FALSE, NULL },
+    { "{\"type\":\"content_block_delta\",\"index\":-1,\"delta\":"
+      "{\"type\":\"text_delta\",\"text\":\"x\"}}", FALSE, NULL },
+    { "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":"
+      "{\"type\":\"thinking_delta\",\"thinking\":\"x\"}}", FALSE, NULL },
+    { "{\"ty\\u0070e\":\"content_block_delta\",\"index\":0,\"delta\":"
+      "{\"type\":\"text_delta\",\"text\":\"x\"}}", FALSE, NULL },
+    { TEXT_DELTA (0, "nul\\u0000"), FALSE, NULL },
+    { TEXT_DELTA (0, "lone \\ud83d"), FALSE, NULL },
+    { TEXT_DELTA (0, "lone \\ude00"), FALSE, NULL },
+    { TEXT_DELTA (0, "pair \\ud83d\\u0041"), FALSE, NULL },
+    { TEXT_DELTA (0, "short \\u12"), FALSE, NULL },
+    { TEXT_DELTA (0, "bad \\x"), FALSE, NULL },
+    { TEXT_DELTA (0, "tab\there"), FALSE, NULL },
+    { TEXT_DELTA (0, "bad \xc3\x28"), FALSE, NULL },
+    { TEXT_DELTA (0, "x") " {}", FALSE, NULL },
+    { TEXT_DELTA (0, "x") " // comment", FALSE, NULL },
+    { "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":"
+      "{\"type\":\"text_delta\",\"text\":\"x\"}", FALSE, NULL },
+    { "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":"
+      "{\"type\":\"text_delta\",\"text\":\"x\"},}", FALSE, NULL },
+    { "{'type':'content_block_delta','index':0,'delta':{'type':'text_delta','text':'x'}}",
+      FALSE, NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GString) text = g_string_new ("stale");
+      g_autoptr(GString) slow = g_string_new (cases[i].json);
+      g_autoptr(GError) fast_error = NULL;
+      g_autoptr(GError) slow_error = NULL;
+      g_autofree char *fast_text = NULL;
+      g_autofree char *slow_text = NULL;
+      gboolean fast_ok, slow_ok;
+      guint index = 7;
+
+      g_test_message ("case %u: %s", i, cases[i].json);
+      g_assert_cmpint (_fj_json_scan_text_delta (cases[i].json, strlen (cases[i].json),
+                                                 text, &index), ==, cases[i].fast);
+      if (cases[i].fast)
+        {
+          g_assert_cmpstr (text->str, ==, cases[i].text);
+          g_assert_cmpuint (index, ==, 0);
+        }
+
+      /* The same event with a member the fast path does not know goes
+       * through the full parse: both must agree. */
+      if (g_string_replace (slow, "{\"type\"", "{\"unknown\":1,\"type\"", 1) > 0)
+        g_assert_false (_fj_json_scan_text_delta (slow->str, slow->len, text, &index));
+
+      fast_ok = feed_one_delta (cases[i].json, &fast_text, &fast_error);
+      slow_ok = feed_one_delta (slow->str, &slow_text, &slow_error);
+      if (g_str_has_prefix (cases[i].json, "{\"type\""))
+        {
+          g_assert_cmpint (fast_ok, ==, slow_ok);
+          g_assert_cmpstr (fast_text, ==, slow_text);
+        }
+      if (cases[i].fast)
+        {
+          g_assert_no_error (fast_error);
+          g_assert_cmpstr (fast_text, ==, cases[i].text);
+        }
+      else if (!fast_ok)
+        {
+          g_assert_error (fast_error, FJ_ERROR, FJ_ERROR_PROTOCOL);
+        }
+    }
+}
+
+/* The fast path keeps the full path's checks and their messages. */
+static void
+test_message_text_delta_fast_errors (void)
+{
+  {
+    const char *events[] = { "content_block_delta\t" TEXT_DELTA (0, "Hi"), NULL };
+    check_violation (events, "content_block_delta event before message_start", "");
+  }
+  {
+    const char *events[] = { "message_start\t" START, "content_block_start\t" TEXT_START,
+                             "content_block_delta\t" TEXT_DELTA (0, "Hi"),
+                             "content_block_stop\t" BLOCK_STOP (0),
+                             "message_stop\t" STOP,
+                             "content_block_delta\t" TEXT_DELTA (0, "late"), NULL };
+    check_violation (events, "content_block_delta event after message_stop", "Hi");
+  }
+  {
+    const char *events[] = { "message_start\t" START, "content_block_start\t" TEXT_START,
+                             "content_block_delta\t" TEXT_DELTA (0, "Hi"),
+                             "content_block_delta\t" TEXT_DELTA (4294967295, "lost"), NULL };
+    check_violation (events, "content_block_delta event without a valid index", "Hi");
+  }
+  {
+    const char *events[] = { "message_start\t" START, "content_block_start\t" TEXT_START,
+                             "content_block_delta\t" TEXT_DELTA (0, "Hi"),
+                             "content_block_delta\t" TEXT_DELTA (0, "\\ud800"), NULL };
+    check_violation (events, "the data of event content_block_delta is not valid JSON", "Hi");
+  }
+  {
+    const char *events[] = { "message_start\t" START, "content_block_start\t" TOOL_START (0),
+                             "content_block_delta\t" TEXT_DELTA (0, "ignored"),
+                             "content_block_delta\t" TEXT_DELTA (1, "lost"), NULL };
+    check_violation (events,
+                     "content_block_delta for content block 1, which does not exist (1 blocks)",
+                     "");
+  }
+}
+
 static void
 test_message_protocol_violations (void)
 {
@@ -1457,6 +1609,8 @@ main (int   argc,
   g_test_add_func ("/Forkjoin/Message/stream-without-stop", test_message_stream_without_stop);
   g_test_add_func ("/Forkjoin/Message/lenient-events", test_message_lenient_events);
   g_test_add_func ("/Forkjoin/Message/protocol-violations", test_message_protocol_violations);
+  g_test_add_func ("/Forkjoin/Message/text-delta-fast-path", test_message_text_delta_fast_path);
+  g_test_add_func ("/Forkjoin/Message/text-delta-fast-errors", test_message_text_delta_fast_errors);
   g_test_add_func ("/Forkjoin/Message/deep-nesting", test_message_deep_nesting);
   g_test_add_func ("/Forkjoin/Message/check-depth", test_message_check_depth);
   g_test_add_func ("/Forkjoin/Message/nonstream-fixture", test_message_nonstream_fixture);

@@ -438,7 +438,18 @@ fj_run_execute (FjRunOptions *options,
   else
     status = FJ_EXIT_OK;
 
-  if (!options->events || options->output != NULL)
+  if (options->json && options->output == NULL && !options->events)
+    {
+      /* Written an agent at a time: thousands of outputs are not held
+       * twice, as a tree and as text. */
+      if (!fj_report_write_json (result, &context, stdout))
+        {
+          fj_cli_printerr ("%s: cannot write the result", command);
+          if (status == FJ_EXIT_OK)
+            status = FJ_EXIT_FAILED;
+        }
+    }
+  else if (!options->events || options->output != NULL)
     {
       document = format_document (options, result, &context);
 

@@ -616,7 +616,7 @@ fj_report_format_json (FjForkJoinResult      *result,
 {
   g_autoptr(JsonNode) node = NULL;
   g_autoptr(JsonGenerator) generator = NULL;
-  g_autofree char *text = NULL;
+  GString *text;
 
   g_return_val_if_fail (FJ_IS_FORK_JOIN_RESULT (result), NULL);
 
@@ -625,7 +625,115 @@ fj_report_format_json (FjForkJoinResult      *result,
   json_generator_set_pretty (generator, TRUE);
   json_generator_set_indent (generator, 2);
   json_generator_set_root (generator, node);
-  text = json_generator_to_data (generator, NULL);
+  g_clear_pointer (&node, json_node_unref);
 
-  return g_strconcat (text, "\n", NULL);
+  text = g_string_sized_new (4096);
+  json_generator_to_gstring (generator, text);
+  g_clear_object (&generator);
+  g_string_append_c (text, '\n');
+
+  return g_string_free (text, FALSE);
+}
+
+#define AGENTS_MARKER "fj-report-agents-go-here"
+
+static JsonGenerator *
+new_pretty_generator (void)
+{
+  JsonGenerator *generator = json_generator_new ();
+
+  json_generator_set_pretty (generator, TRUE);
+  json_generator_set_indent (generator, 2);
+  return generator;
+}
+
+/* Writes @text with @indent after each line break. Generated JSON has no
+ * line break inside a string. */
+static void
+write_indented (FILE       *out,
+                const char *text,
+                gsize       length,
+                const char *indent,
+                gsize       indent_length)
+{
+  const char *end = text + length;
+
+  while (text < end)
+    {
+      const char *newline = memchr (text, '\n', end - text);
+      const char *stop = newline != NULL ? newline + 1 : end;
+
+      fwrite (text, 1, stop - text, out);
+      if (newline != NULL && stop < end)
+        fwrite (indent, 1, indent_length, out);
+      text = stop;
+    }
+}
+
+gboolean
+fj_report_write_json (FjForkJoinResult      *result,
+                      const FjReportContext *context,
+                      FILE                  *out)
+{
+  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(JsonNode) agents = NULL;
+  g_autoptr(JsonGenerator) generator = new_pretty_generator ();
+  g_autoptr(GString) text = g_string_new (NULL);
+  JsonObject *object;
+  JsonArray *array;
+  JsonArray *marker;
+  const char *at;
+  const char *line;
+  gsize marker_length = strlen ("\"" AGENTS_MARKER "\"");
+  gsize indent_length;
+
+  g_return_val_if_fail (FJ_IS_FORK_JOIN_RESULT (result), FALSE);
+  g_return_val_if_fail (out != NULL, FALSE);
+
+  node = fj_report_to_json (result, context);
+  object = json_node_get_object (node);
+  agents = json_node_ref (json_object_get_member (object, "agents"));
+  array = json_node_get_array (agents);
+
+  /* The document without its agents, with a marker where they go. */
+  marker = json_array_new ();
+  json_array_add_string_element (marker, AGENTS_MARKER);
+  json_object_set_array_member (object, "agents", marker);
+  json_generator_set_root (generator, node);
+  json_generator_to_gstring (generator, text);
+  g_string_append_c (text, '\n');
+
+  at = strstr (text->str, "\"" AGENTS_MARKER "\"\n");
+  for (line = at; at != NULL && line > text->str && line[-1] == ' '; line--)
+    ;
+  if (at == NULL || json_array_get_length (array) == 0 || line[-1] != '\n')
+    {
+      /* No agents: nothing worth streaming. */
+      json_object_set_member (object, "agents", g_steal_pointer (&agents));
+      g_string_truncate (text, 0);
+      json_generator_set_root (generator, node);
+      json_generator_to_gstring (generator, text);
+      g_string_append_c (text, '\n');
+      fwrite (text->str, 1, text->len, out);
+      return fflush (out) == 0 && !ferror (out);
+    }
+  indent_length = at - line;
+
+  fwrite (text->str, 1, at - text->str, out);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      g_autoptr(GString) agent = g_string_new (NULL);
+
+      json_generator_set_root (generator, json_array_get_element (array, i));
+      json_generator_to_gstring (generator, agent);
+      if (i > 0)
+        {
+          fputs (",\n", out);
+          fwrite (line, 1, indent_length, out);
+        }
+      write_indented (out, agent->str, agent->len, line, indent_length);
+    }
+  fputs (at + marker_length, out);
+
+  return fflush (out) == 0 && !ferror (out);
 }

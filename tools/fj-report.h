@@ -7,6 +7,8 @@
 
 #pragma once
 
+#include <stdio.h>
+
 #include <forkjoin.h>
 
 G_BEGIN_DECLS
@@ -41,5 +43,10 @@ JsonNode   *fj_report_to_json               (FjForkJoinResult       *result,
                                              const FjReportContext  *context);
 char       *fj_report_format_json           (FjForkJoinResult       *result,
                                              const FjReportContext  *context);
+/* fj_report_format_json() written to @out an agent at a time, so that the
+ * whole document is never held as text; FALSE when writing failed. */
+gboolean    fj_report_write_json            (FjForkJoinResult       *result,
+                                             const FjReportContext  *context,
+                                             FILE                   *out);
 
 G_END_DECLS

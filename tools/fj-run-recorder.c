@@ -364,8 +364,11 @@ fj_run_recorder_new (FjForkJoinTask *task,
                                        G_CALLBACK (agent_started_cb), self);
   self->first_token_id = g_signal_connect (self->runner, "agent-first-token",
                                            G_CALLBACK (agent_first_token_cb), self);
-  self->delta_id = g_signal_connect (self->runner, "agent-delta",
-                                     G_CALLBACK (agent_delta_cb), self);
+  /* A delta is only written as an event: without --events, no handler
+   * lets the runner skip the emission for each piece of text. */
+  if (self->events != NULL)
+    self->delta_id = g_signal_connect (self->runner, "agent-delta",
+                                       G_CALLBACK (agent_delta_cb), self);
   self->retrying_id = g_signal_connect (self->runner, "agent-retrying",
                                         G_CALLBACK (agent_retrying_cb), self);
   self->finished_id = g_signal_connect (self->runner, "agent-finished",
