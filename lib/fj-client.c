@@ -19,6 +19,7 @@
 #include "fj-error.h"
 #include "fj-json-private.h"
 #include "fj-message-private.h"
+#include "fj-openai-private.h"
 #include "fj-rate-limiter-private.h"
 #include "fj-sse-parser-private.h"
 #include "fj-sync-call-private.h"
@@ -78,6 +79,22 @@
  * official SDKs do. Neither can be read back, and neither ever appears in
  * an error, a log line or a result.
  *
+ * ## OpenAI-compatible servers
+ *
+ * With [property@Client:provider] %FJ_PROVIDER_OPENAI the client posts to
+ * `{base-url}/chat/completions` (the base URL including `/v1`), sends the
+ * key (else the token) as `Authorization: Bearer` and no
+ * `anthropic-version`, and needs no credentials at all (a local server).
+ * The message's parameters are translated into a Chat Completions request
+ * (the system prompt as the first message, tool turns as `tool_calls` and
+ * `role: tool` messages, usage asked for with `stream_options`), and the
+ * reply, streamed or not, back into the same content blocks, stop reasons
+ * and usage; a reply without usage has zero counts. A stream must end in
+ * `data: [DONE]`, else it is %FJ_ERROR_PROTOCOL, and a chunk with an
+ * `error` member ends it as an `error` event does. HTTP errors map to the
+ * same codes by status (503 and 529 being %FJ_ERROR_OVERLOADED) and are
+ * retried by the same rules.
+ *
  * Since: 1.0
  */
 
@@ -89,6 +106,7 @@
 #define MAX_ERROR_BODY_SIZE (1024 * 1024)
 #define READ_BUFFER_SIZE (16 * 1024)
 #define FIRST_READ_SIZE 4096
+#define FIRST_STREAM_READ_SIZE 2048
 #define INITIAL_RETRY_DELAY 0.5
 #define MAX_RETRY_DELAY 8.0
 
@@ -122,6 +140,8 @@ struct _FjClient
   guint64       max_reply_size;
   guint64       max_line_length;
   gboolean      allow_insecure_http;
+  FjProvider    provider;
+  gboolean      credentials_from_env;   /* ANTHROPIC_API_KEY/AUTH_TOKEN */
 
   GMutex        pools_lock;
   GPtrArray    *pools;
@@ -152,6 +172,7 @@ enum {
   PROP_MAX_REPLY_SIZE,
   PROP_MAX_LINE_LENGTH,
   PROP_ALLOW_INSECURE_HTTP,
+  PROP_PROVIDER,
   N_PROPS
 };
 
@@ -391,6 +412,10 @@ fj_client_get_property (GObject    *object,
       g_value_set_boolean (value, fj_client_get_allow_insecure_http (self));
       break;
 
+    case PROP_PROVIDER:
+      g_value_set_enum (value, fj_client_get_provider (self));
+      break;
+
     case PROP_WIDTH:
       g_value_set_uint (value, fj_client_get_width (self));
       break;
@@ -464,6 +489,10 @@ fj_client_set_property (GObject      *object,
 
     case PROP_ALLOW_INSECURE_HTTP:
       fj_client_set_allow_insecure_http (self, g_value_get_boolean (value));
+      break;
+
+    case PROP_PROVIDER:
+      fj_client_set_provider (self, g_value_get_enum (value));
       break;
 
     case PROP_SHARED_PAUSE:
@@ -737,6 +766,21 @@ fj_client_class_init (FjClientClass *klass)
    *
    * Since: 1.0
    */
+  /**
+   * FjClient:provider:
+   *
+   * The protocol the client speaks: the Anthropic Messages API (the
+   * default) or an OpenAI-compatible Chat Completions server. Requests,
+   * replies, streams, tool calls and errors are translated, so agents,
+   * runners and results work the same with either.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_PROVIDER] =
+    g_param_spec_enum ("provider", NULL, NULL,
+                       FJ_TYPE_PROVIDER, FJ_PROVIDER_ANTHROPIC,
+                       (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
   properties[PROP_ALLOW_INSECURE_HTTP] =
     g_param_spec_boolean ("allow-insecure-http", NULL, NULL,
                           FALSE,
@@ -804,6 +848,7 @@ fj_client_init (FjClient *self)
                                       g_getenv ("ANTHROPIC_BASE_URL") : FJ_CLIENT_DEFAULT_BASE_URL);
   self->api_key = env_or_null ("ANTHROPIC_API_KEY");
   self->auth_token = env_or_null ("ANTHROPIC_AUTH_TOKEN");
+  self->credentials_from_env = self->api_key != NULL || self->auth_token != NULL;
 }
 
 /**
@@ -914,6 +959,7 @@ fj_client_set_api_key (FjClient   *self,
   g_return_if_fail (FJ_IS_CLIENT (self));
 
   had = fj_client_get_has_credentials (self);
+  self->credentials_from_env = FALSE;
   replace_secret (&self->api_key, api_key);
   if (had != fj_client_get_has_credentials (self))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HAS_CREDENTIALS]);
@@ -937,6 +983,7 @@ fj_client_set_auth_token (FjClient   *self,
   g_return_if_fail (FJ_IS_CLIENT (self));
 
   had = fj_client_get_has_credentials (self);
+  self->credentials_from_env = FALSE;
   replace_secret (&self->auth_token, auth_token);
   if (had != fj_client_get_has_credentials (self))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HAS_CREDENTIALS]);
@@ -1166,6 +1213,58 @@ fj_client_set_max_line_length (FjClient *self,
 
   self->max_line_length = max_line_length;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_LINE_LENGTH]);
+}
+
+/**
+ * fj_client_get_provider:
+ * @self: a #FjClient
+ *
+ * Gets the protocol the client speaks. See [property@Client:provider].
+ *
+ * Returns: the provider
+ *
+ * Since: 1.0
+ */
+FjProvider
+fj_client_get_provider (FjClient *self)
+{
+  g_return_val_if_fail (FJ_IS_CLIENT (self), FJ_PROVIDER_ANTHROPIC);
+
+  return self->provider;
+}
+
+/**
+ * fj_client_set_provider:
+ * @self: a #FjClient
+ * @provider: the protocol to speak
+ *
+ * Sets the protocol the client speaks; it applies to requests sent
+ * afterwards. See [property@Client:provider].
+ *
+ * Credentials the client took from `ANTHROPIC_API_KEY` or
+ * `ANTHROPIC_AUTH_TOKEN` are dropped when it switches to
+ * %FJ_PROVIDER_OPENAI, so an Anthropic key is never sent to another
+ * server; set the OpenAI server's key (if it needs one) afterwards.
+ *
+ * Since: 1.0
+ */
+void
+fj_client_set_provider (FjClient   *self,
+                        FjProvider  provider)
+{
+  g_return_if_fail (FJ_IS_CLIENT (self));
+  g_return_if_fail (provider == FJ_PROVIDER_ANTHROPIC || provider == FJ_PROVIDER_OPENAI);
+
+  if (self->provider == provider)
+    return;
+
+  self->provider = provider;
+  if (provider == FJ_PROVIDER_OPENAI && self->credentials_from_env)
+    {
+      fj_client_set_api_key (self, NULL);
+      fj_client_set_auth_token (self, NULL);
+    }
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROVIDER]);
 }
 
 /**
@@ -1662,6 +1761,7 @@ typedef struct
   GCancellable  *attempt_cancellable;
   GInputStream  *stream;
   FjSseParser   *parser;
+  FjOpenaiStream *openai;      /* an OpenAI stream's translator */
   GByteArray    *reply;
   GSource       *idle_source;
   gint64         idle_deadline;
@@ -1682,6 +1782,8 @@ typedef struct
   guint64        max_reply_size;   /* this attempt's; G_MAXUINT64 for none */
   guint64        max_line_length;
   guint8        *buffer;        /* a stream's; a JSON body is read into reply */
+  gsize          buffer_size;   /* grows while reads fill it */
+  gint64         reply_length;  /* the announced Content-Length, or -1 */
 } SendState;
 
 static void start_attempt (GTask *task);
@@ -1744,6 +1846,7 @@ end_attempt (SendState *state)
   g_clear_object (&state->soup_msg);
   g_clear_object (&state->attempt_cancellable);
   g_clear_pointer (&state->parser, _fj_sse_parser_free);
+  g_clear_pointer (&state->openai, _fj_openai_stream_free);
   g_clear_pointer (&state->reply, g_byte_array_unref);
 }
 
@@ -2062,6 +2165,9 @@ api_error (SendState  *state,
   g_autofree char *excerpt = NULL;
   JsonNode *root;
 
+  if (state->client->provider == FJ_PROVIDER_OPENAI)
+    return _fj_openai_api_error (state->status, data, length, request_id);
+
   if (length > 0 && _fj_json_check_depth (data, length, FJ_JSON_MAX_DEPTH) &&
       _fj_json_check_for_parser (data, length, NULL) &&
       json_parser_load_from_data (parser, data, length, NULL) &&
@@ -2130,6 +2236,10 @@ sse_event_cb (const char  *event,
 {
   SendState *state = user_data;
 
+  /* OpenAI streams name no events: each data payload is a chunk. */
+  if (state->openai != NULL)
+    return _fj_openai_stream_feed (state->openai, data, data_len, error);
+
   return _fj_message_handle_event (state->message, event, data, data_len, error);
 }
 
@@ -2161,7 +2271,10 @@ reply_complete (GTask *task)
           return;
         }
     }
-  else if (!_fj_message_load_reply (state->message,
+  else if (state->client->provider == FJ_PROVIDER_OPENAI ?
+           !_fj_openai_load_reply (state->message, (const char *) state->reply->data,
+                                   state->reply->len, &error) :
+           !_fj_message_load_reply (state->message,
                                     (const char *) state->reply->data,
                                     state->reply->len, &error))
     {
@@ -2226,6 +2339,13 @@ read_cb (GObject      *object,
           finish_error (task, g_steal_pointer (&error));
           return;
         }
+      /* Streams start with a small buffer (most reads are one event),
+       * and get a larger one when a read fills it. */
+      if ((gsize) n == state->buffer_size && state->buffer_size < READ_BUFFER_SIZE)
+        {
+          g_clear_pointer (&state->buffer, g_free);
+          state->buffer_size = MIN (state->buffer_size * 2, READ_BUFFER_SIZE);
+        }
       if (over)
         {
           finish_error (task, reply_too_large_error (state));
@@ -2270,17 +2390,24 @@ read_next (GTask *task)
        * read, and nothing is copied. */
       guint len = state->reply->len;
 
-      size = CLAMP (len, FIRST_READ_SIZE, READ_BUFFER_SIZE);
+      /* A body of announced length gets room for itself and the end of
+       * the stream, and no more (unless it was decoded into more). */
+      if (state->reply_length >= len)
+        size = (gsize) MIN ((guint64) state->reply_length - len + 1, READ_BUFFER_SIZE);
+      else
+        size = CLAMP (len, FIRST_READ_SIZE, READ_BUFFER_SIZE);
       g_byte_array_set_size (state->reply, len + size);
       g_byte_array_set_size (state->reply, len);
       buffer = state->reply->data + len;
     }
   else
     {
+      if (state->buffer_size == 0)
+        state->buffer_size = FIRST_STREAM_READ_SIZE;
       if (state->buffer == NULL)
-        state->buffer = g_malloc (READ_BUFFER_SIZE);
+        state->buffer = g_malloc (state->buffer_size);
       buffer = state->buffer;
-      size = READ_BUFFER_SIZE;
+      size = state->buffer_size;
     }
 
   g_input_stream_read_async (state->stream, buffer, size,
@@ -2317,7 +2444,10 @@ send_cb (GObject      *object,
   _fj_rate_limiter_observe (state->client->limiter,
                             soup_message_get_response_headers (state->soup_msg));
   _fj_message_set_status_code (state->message, state->status);
-  _fj_message_set_request_id (state->message, header (state->soup_msg, "request-id"));
+  _fj_message_set_request_id (state->message,
+                              header (state->soup_msg, "request-id") ?:
+                              (state->client->provider == FJ_PROVIDER_OPENAI ?
+                                 header (state->soup_msg, "x-request-id") : NULL));
 
   content_type = soup_message_headers_get_content_type (soup_message_get_response_headers (state->soup_msg), NULL);
   state->streaming = state->status >= 200 && state->status < 300 &&
@@ -2350,9 +2480,18 @@ send_cb (GObject      *object,
       _fj_sse_parser_set_max_line (state->parser,
                                    (gsize) MIN (state->max_line_length, (guint64) G_MAXSIZE));
       _fj_sse_parser_set_limit_name (state->parser, "max-line-length");
+      if (state->client->provider == FJ_PROVIDER_OPENAI)
+        state->openai = _fj_openai_stream_new (state->message);
     }
   else
-    state->reply = g_byte_array_new ();
+    {
+      SoupMessageHeaders *response_headers = soup_message_get_response_headers (state->soup_msg);
+
+      state->reply_length = -1;
+      if (soup_message_headers_get_encoding (response_headers) == SOUP_ENCODING_CONTENT_LENGTH)
+        state->reply_length = soup_message_headers_get_content_length (response_headers);
+      state->reply = g_byte_array_new ();
+    }
 
   _fj_message_set_phase (state->message, FJ_MESSAGE_PHASE_STREAMING);
   read_next (task);
@@ -2437,16 +2576,32 @@ send_now (GTask *task)
 
   soup_message_add_flags (state->soup_msg, SOUP_MESSAGE_IDEMPOTENT);
   headers = soup_message_get_request_headers (state->soup_msg);
-  if (self->api_key != NULL)
-    soup_message_headers_replace (headers, "x-api-key", self->api_key);
-  if (self->auth_token != NULL)
+  if (self->provider == FJ_PROVIDER_OPENAI)
     {
-      g_autofree char *bearer = g_strconcat ("Bearer ", self->auth_token, NULL);
+      /* One bearer credential, the key first; none for a local server. */
+      const char *secret = self->api_key ? self->api_key : self->auth_token;
 
-      soup_message_headers_replace (headers, "Authorization", bearer);
-      memset (bearer, 0, strlen (bearer));
+      if (secret != NULL)
+        {
+          g_autofree char *bearer = g_strconcat ("Bearer ", secret, NULL);
+
+          soup_message_headers_replace (headers, "Authorization", bearer);
+          memset (bearer, 0, strlen (bearer));
+        }
     }
-  soup_message_headers_replace (headers, "anthropic-version", self->api_version);
+  else
+    {
+      if (self->api_key != NULL)
+        soup_message_headers_replace (headers, "x-api-key", self->api_key);
+      if (self->auth_token != NULL)
+        {
+          g_autofree char *bearer = g_strconcat ("Bearer ", self->auth_token, NULL);
+
+          soup_message_headers_replace (headers, "Authorization", bearer);
+          memset (bearer, 0, strlen (bearer));
+        }
+      soup_message_headers_replace (headers, "anthropic-version", self->api_version);
+    }
   soup_message_headers_replace (headers, "Accept",
                                 fj_message_get_stream (state->message) ?
                                   "text/event-stream" : "application/json");
@@ -2481,7 +2636,8 @@ send_now (GTask *task)
  *   complete or the request failed
  * @user_data: data for @callback
  *
- * Sends @message to `{base-url}/v1/messages` and reads the reply into it,
+ * Sends @message to `{base-url}/v1/messages` (or, for an OpenAI-compatible
+ * server, `{base-url}/chat/completions`) and reads the reply into it,
  * retrying as the client's rules allow. When the message asks for a stream,
  * [signal@Message::text-delta] is emitted as each text delta arrives.
  *
@@ -2522,7 +2678,8 @@ fj_client_send_async (FjClient            *self,
       return;
     }
 
-  if (!fj_client_get_has_credentials (self))
+  /* An OpenAI-compatible server may need no key (a local one). */
+  if (self->provider != FJ_PROVIDER_OPENAI && !fj_client_get_has_credentials (self))
     {
       g_task_return_new_error (task, FJ_ERROR, FJ_ERROR_AUTHENTICATION,
                                "no credentials for %s: set ANTHROPIC_API_KEY or "
@@ -2536,12 +2693,19 @@ fj_client_send_async (FjClient            *self,
   state->message = g_object_ref (message);
   state->context = g_main_context_ref_thread_default ();
   state->pool = get_pool (self, state->context);
-  state->url = g_strconcat (self->base_url, "/v1/messages", NULL);
+  state->url = g_strconcat (self->base_url,
+                            self->provider == FJ_PROVIDER_OPENAI ? "/chat/completions" : "/v1/messages",
+                            NULL);
   state->outer = cancellable ? g_object_ref (cancellable) : NULL;
   g_task_set_task_data (task, state, send_state_free);
 
-  root = json_node_new (JSON_NODE_OBJECT);
-  json_node_set_object (root, fj_message_get_params (message));
+  if (self->provider == FJ_PROVIDER_OPENAI)
+    root = _fj_openai_build_request (fj_message_get_params (message));
+  else
+    {
+      root = json_node_new (JSON_NODE_OBJECT);
+      json_node_set_object (root, fj_message_get_params (message));
+    }
   generator = json_generator_new ();
   json_generator_set_root (generator, root);
   json = json_generator_to_data (generator, &length);

@@ -37,6 +37,23 @@ G_BEGIN_DECLS
  */
 #define FJ_CLIENT_DEFAULT_API_VERSION "2023-06-01"
 
+/**
+ * FjProvider:
+ * @FJ_PROVIDER_ANTHROPIC: the Anthropic Messages API: `POST {base}/v1/messages`
+ * @FJ_PROVIDER_OPENAI: an OpenAI-compatible Chat Completions server (Ollama,
+ *   llama.cpp's server, vLLM, …): `POST {base}/chat/completions`, the base
+ *   URL including `/v1`
+ *
+ * The protocol a [class@Client] speaks.
+ *
+ * Since: 1.0
+ */
+typedef enum
+{
+  FJ_PROVIDER_ANTHROPIC,
+  FJ_PROVIDER_OPENAI,
+} FjProvider;
+
 #define FJ_TYPE_CLIENT (fj_client_get_type ())
 
 FJ_AVAILABLE_IN_ALL
@@ -46,6 +63,11 @@ FJ_AVAILABLE_IN_ALL
 FjClient     *fj_client_new                          (void) G_GNUC_WARN_UNUSED_RESULT;
 FJ_AVAILABLE_IN_ALL
 FjClient     *fj_client_new_for_base_url             (const char     *base_url) G_GNUC_WARN_UNUSED_RESULT;
+FJ_AVAILABLE_IN_ALL
+FjProvider    fj_client_get_provider                 (FjClient       *self);
+FJ_AVAILABLE_IN_ALL
+void          fj_client_set_provider                 (FjClient       *self,
+                                                      FjProvider      provider);
 FJ_AVAILABLE_IN_ALL
 const char   *fj_client_get_base_url                 (FjClient       *self);
 FJ_AVAILABLE_IN_ALL

@@ -26,13 +26,22 @@ typedef struct
   char     *tool_result;       /* text of the last user message's first tool_result */
   char     *tool_result_name;  /* the tool that produced it, when known */
   char     *first_tool;        /* name of the request's first tool */
+  gboolean  include_usage;     /* OpenAI: stream_options.include_usage */
 } FjSimRequest;
+
+/* The max_tokens of an OpenAI request that sets neither max_tokens nor
+ * max_completion_tokens. */
+#define FJ_SIM_OPENAI_DEFAULT_MAX_TOKENS 4096
 
 void       _fj_sim_request_clear    (FjSimRequest  *request);
 gboolean   _fj_sim_request_parse    (FjSimRequest  *request,
                                      const char    *data,
                                      gsize          length,
                                      char         **error_message);
+gboolean   _fj_sim_request_parse_openai (FjSimRequest  *request,
+                                         const char    *data,
+                                         gsize          length,
+                                         char         **error_message);
 
 guint64    _fj_sim_hash             (guint64        seed,
                                      const char    *first,

@@ -220,18 +220,13 @@ parse_messages (FjSimRequest  *request,
   return TRUE;
 }
 
-gboolean
-_fj_sim_request_parse (FjSimRequest  *request,
-                       const char    *data,
-                       gsize          length,
-                       char         **error_message)
+/* The request body as a JSON object, or %NULL with @error_message set. */
+static JsonNode *
+parse_root (const char  *data,
+            gsize        length,
+            char       **error_message)
 {
   g_autoptr(JsonNode) root_node = NULL;
-  JsonObject *root;
-  JsonNode *node;
-
-  g_assert (request != NULL);
-  g_assert (error_message != NULL && *error_message == NULL);
 
   root_node = length > 0 ? _fj_json_parse_fast (data, length, NULL) : NULL;
   if (root_node == NULL)
@@ -245,19 +240,26 @@ _fj_sim_request_parse (FjSimRequest  *request,
           json_parser_get_root (parser) == NULL)
         {
           *error_message = g_strdup ("The request body is not valid JSON");
-          return FALSE;
+          return NULL;
         }
       root_node = json_node_ref (json_parser_get_root (parser));
     }
   if (!JSON_NODE_HOLDS_OBJECT (root_node))
     {
       *error_message = g_strdup ("The request body must be a JSON object");
-      return FALSE;
+      return NULL;
     }
 
-  root = json_node_get_object (root_node);
+  return g_steal_pointer (&root_node);
+}
 
-  node = json_object_get_member (root, "model");
+static gboolean
+parse_model (FjSimRequest  *request,
+             JsonObject    *root,
+             char         **error_message)
+{
+  JsonNode *node = json_object_get_member (root, "model");
+
   if (node == NULL)
     {
       *error_message = g_strdup ("model: Field required");
@@ -269,6 +271,49 @@ _fj_sim_request_parse (FjSimRequest  *request,
       return FALSE;
     }
   request->model = g_strdup (json_node_get_string (node));
+  return TRUE;
+}
+
+static gboolean
+parse_stream (FjSimRequest  *request,
+              JsonObject    *root,
+              char         **error_message)
+{
+  JsonNode *node = json_object_get_member (root, "stream");
+
+  if (node != NULL && !JSON_NODE_HOLDS_NULL (node))
+    {
+      if (!holds_type (node, G_TYPE_BOOLEAN))
+        {
+          *error_message = g_strdup ("stream: Input should be a valid boolean");
+          return FALSE;
+        }
+      request->stream = json_node_get_boolean (node);
+    }
+  return TRUE;
+}
+
+gboolean
+_fj_sim_request_parse (FjSimRequest  *request,
+                       const char    *data,
+                       gsize          length,
+                       char         **error_message)
+{
+  g_autoptr(JsonNode) root_node = NULL;
+  JsonObject *root;
+  JsonNode *node;
+
+  g_assert (request != NULL);
+  g_assert (error_message != NULL && *error_message == NULL);
+
+  root_node = parse_root (data, length, error_message);
+  if (root_node == NULL)
+    return FALSE;
+
+  root = json_node_get_object (root_node);
+
+  if (!parse_model (request, root, error_message))
+    return FALSE;
 
   node = json_object_get_member (root, "max_tokens");
   if (node == NULL)
@@ -297,16 +342,8 @@ _fj_sim_request_parse (FjSimRequest  *request,
   if (!parse_messages (request, json_node_get_array (node), error_message))
     return FALSE;
 
-  node = json_object_get_member (root, "stream");
-  if (node != NULL && !JSON_NODE_HOLDS_NULL (node))
-    {
-      if (!holds_type (node, G_TYPE_BOOLEAN))
-        {
-          *error_message = g_strdup ("stream: Input should be a valid boolean");
-          return FALSE;
-        }
-      request->stream = json_node_get_boolean (node);
-    }
+  if (!parse_stream (request, root, error_message))
+    return FALSE;
 
   node = json_object_get_member (root, "system");
   if (node != NULL && !JSON_NODE_HOLDS_NULL (node) &&
@@ -337,6 +374,301 @@ _fj_sim_request_parse (FjSimRequest  *request,
           if (!holds_type (name, G_TYPE_STRING))
             {
               *error_message = g_strdup ("tools.0.name: Field required");
+              return FALSE;
+            }
+          request->first_tool = g_strdup (json_node_get_string (name));
+        }
+    }
+
+  return TRUE;
+}
+
+/* OpenAI Chat Completions requests */
+
+static const char *
+openai_role (JsonObject *message)
+{
+  JsonNode *role = json_object_get_member (message, "role");
+
+  return holds_type (role, G_TYPE_STRING) ? json_node_get_string (role) : NULL;
+}
+
+static gboolean
+is_system_role (const char *role)
+{
+  return g_strcmp0 (role, "system") == 0 || g_strcmp0 (role, "developer") == 0;
+}
+
+/* The name of the function of the assistant's tool call @id. */
+static char *
+openai_find_tool_name (JsonArray  *messages,
+                       const char *id)
+{
+  for (guint i = json_array_get_length (messages); i > 0; i--)
+    {
+      JsonObject *message = json_array_get_object_element (messages, i - 1);
+      JsonNode *calls = json_object_get_member (message, "tool_calls");
+      JsonArray *array;
+
+      if (g_strcmp0 (openai_role (message), "assistant") != 0 ||
+          calls == NULL || !JSON_NODE_HOLDS_ARRAY (calls))
+        continue;
+
+      array = json_node_get_array (calls);
+      for (guint j = 0; j < json_array_get_length (array); j++)
+        {
+          JsonNode *call = json_array_get_element (array, j);
+          JsonObject *object;
+          JsonNode *function;
+          JsonNode *name;
+
+          if (!JSON_NODE_HOLDS_OBJECT (call))
+            continue;
+          object = json_node_get_object (call);
+          if (!holds_type (json_object_get_member (object, "id"), G_TYPE_STRING) ||
+              g_strcmp0 (json_object_get_string_member (object, "id"), id) != 0)
+            continue;
+          function = json_object_get_member (object, "function");
+          if (function == NULL || !JSON_NODE_HOLDS_OBJECT (function))
+            continue;
+          name = json_object_get_member (json_node_get_object (function), "name");
+          if (holds_type (name, G_TYPE_STRING))
+            return g_strdup (json_node_get_string (name));
+        }
+    }
+
+  return NULL;
+}
+
+static gboolean
+openai_parse_messages (FjSimRequest  *request,
+                       JsonArray     *messages,
+                       char         **error_message)
+{
+  guint n = json_array_get_length (messages);
+  JsonNode *last_user_content = NULL;
+  JsonObject *first_result = NULL;
+  gboolean in_tool_run = FALSE;
+
+  if (n == 0)
+    {
+      *error_message = g_strdup ("messages: at least one message is required");
+      return FALSE;
+    }
+
+  for (guint i = 0; i < n; i++)
+    {
+      JsonNode *node = json_array_get_element (messages, i);
+      JsonObject *message;
+      const char *role;
+      JsonNode *content;
+
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        {
+          *error_message = g_strdup_printf ("messages.%u: Input should be a valid dictionary", i);
+          return FALSE;
+        }
+
+      message = json_node_get_object (node);
+      if (json_object_get_member (message, "role") == NULL)
+        {
+          *error_message = g_strdup_printf ("messages.%u.role: Field required", i);
+          return FALSE;
+        }
+      role = openai_role (message);
+      if (role == NULL ||
+          (!is_system_role (role) && !g_str_equal (role, "user") &&
+           !g_str_equal (role, "assistant") && !g_str_equal (role, "tool")))
+        {
+          *error_message = g_strdup_printf ("messages.%u.role: Input should be 'system', 'developer', "
+                                            "'user', 'assistant' or 'tool'", i);
+          return FALSE;
+        }
+
+      content = json_object_get_member (message, "content");
+      if (content == NULL && !g_str_equal (role, "assistant"))
+        {
+          *error_message = g_strdup_printf ("messages.%u.content: Field required", i);
+          return FALSE;
+        }
+      if (content != NULL && !holds_type (content, G_TYPE_STRING) && !JSON_NODE_HOLDS_ARRAY (content) &&
+          !(JSON_NODE_HOLDS_NULL (content) && g_str_equal (role, "assistant")))
+        {
+          *error_message = g_strdup_printf ("messages.%u.content: Input should be a valid string or list", i);
+          return FALSE;
+        }
+
+      if (is_system_role (role))
+        {
+          if (request->system == NULL)
+            request->system = content_text (content);
+          continue;
+        }
+
+      request->n_messages++;
+
+      if (g_str_equal (role, "tool"))
+        {
+          if (!holds_type (json_object_get_member (message, "tool_call_id"), G_TYPE_STRING))
+            {
+              *error_message = g_strdup_printf ("messages.%u.tool_call_id: Field required", i);
+              return FALSE;
+            }
+          if (!in_tool_run)
+            {
+              request->tool_rounds++;
+              first_result = message;
+            }
+          in_tool_run = TRUE;
+          continue;
+        }
+
+      in_tool_run = FALSE;
+      first_result = NULL;
+      if (g_str_equal (role, "user"))
+        {
+          g_autofree char *text = content_text (content);
+
+          last_user_content = content;
+          if (*g_strstrip (text) != '\0')
+            {
+              g_free (request->question);
+              request->question = g_steal_pointer (&text);
+            }
+        }
+    }
+
+  if (request->system == NULL)
+    request->system = g_strdup ("");
+  request->last_user_text = content_text (last_user_content);
+  if (request->question == NULL)
+    request->question = g_strdup ("");
+
+  /* The conversation ends with tool results: the first is the answer. */
+  if (first_result != NULL)
+    {
+      request->tool_result = content_text (json_object_get_member (first_result, "content"));
+      request->tool_result_name = openai_find_tool_name (messages,
+                                                         json_object_get_string_member (first_result,
+                                                                                        "tool_call_id"));
+    }
+
+  return TRUE;
+}
+
+static gboolean
+openai_parse_max_tokens (FjSimRequest  *request,
+                         JsonObject    *root,
+                         char         **error_message)
+{
+  static const char * const names[] = { "max_completion_tokens", "max_tokens" };
+
+  request->max_tokens = FJ_SIM_OPENAI_DEFAULT_MAX_TOKENS;
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      JsonNode *node = json_object_get_member (root, names[i]);
+
+      if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+        continue;
+      if (!holds_type (node, G_TYPE_INT64) || json_node_get_int (node) < 0)
+        {
+          *error_message = g_strdup_printf ("%s: Input should be a valid non-negative integer", names[i]);
+          return FALSE;
+        }
+      request->max_tokens = json_node_get_int (node);
+      break;
+    }
+
+  return TRUE;
+}
+
+/* Reads an OpenAI Chat Completions body: the system prompt is the first
+ * system (or developer) message, tool results are `role: tool` messages,
+ * and max_completion_tokens or max_tokens may be absent. */
+gboolean
+_fj_sim_request_parse_openai (FjSimRequest  *request,
+                              const char    *data,
+                              gsize          length,
+                              char         **error_message)
+{
+  g_autoptr(JsonNode) root_node = NULL;
+  JsonObject *root;
+  JsonNode *node;
+
+  g_assert (request != NULL);
+  g_assert (error_message != NULL && *error_message == NULL);
+
+  root_node = parse_root (data, length, error_message);
+  if (root_node == NULL)
+    return FALSE;
+
+  root = json_node_get_object (root_node);
+
+  if (!parse_model (request, root, error_message) ||
+      !openai_parse_max_tokens (request, root, error_message))
+    return FALSE;
+
+  node = json_object_get_member (root, "messages");
+  if (node == NULL)
+    {
+      *error_message = g_strdup ("messages: Field required");
+      return FALSE;
+    }
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    {
+      *error_message = g_strdup ("messages: Input should be a valid list");
+      return FALSE;
+    }
+  if (!openai_parse_messages (request, json_node_get_array (node), error_message))
+    return FALSE;
+
+  if (!parse_stream (request, root, error_message))
+    return FALSE;
+
+  node = json_object_get_member (root, "stream_options");
+  if (node != NULL && !JSON_NODE_HOLDS_NULL (node))
+    {
+      JsonNode *include;
+
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        {
+          *error_message = g_strdup ("stream_options: Input should be a valid dictionary");
+          return FALSE;
+        }
+      include = json_object_get_member (json_node_get_object (node), "include_usage");
+      if (include != NULL && !JSON_NODE_HOLDS_NULL (include))
+        {
+          if (!holds_type (include, G_TYPE_BOOLEAN))
+            {
+              *error_message = g_strdup ("stream_options.include_usage: Input should be a valid boolean");
+              return FALSE;
+            }
+          request->include_usage = json_node_get_boolean (include);
+        }
+    }
+
+  node = json_object_get_member (root, "tools");
+  if (node != NULL && !JSON_NODE_HOLDS_NULL (node))
+    {
+      JsonArray *tools;
+
+      if (!JSON_NODE_HOLDS_ARRAY (node))
+        {
+          *error_message = g_strdup ("tools: Input should be a valid list");
+          return FALSE;
+        }
+      tools = json_node_get_array (node);
+      if (json_array_get_length (tools) > 0)
+        {
+          JsonNode *tool = json_array_get_element (tools, 0);
+          JsonNode *function = JSON_NODE_HOLDS_OBJECT (tool) ?
+            json_object_get_member (json_node_get_object (tool), "function") : NULL;
+          JsonNode *name = function != NULL && JSON_NODE_HOLDS_OBJECT (function) ?
+            json_object_get_member (json_node_get_object (function), "name") : NULL;
+
+          if (!holds_type (name, G_TYPE_STRING))
+            {
+              *error_message = g_strdup ("tools.0.function.name: Field required");
               return FALSE;
             }
           request->first_tool = g_strdup (json_node_get_string (name));

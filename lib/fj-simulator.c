@@ -30,13 +30,17 @@
 #define MAX_BODY_BYTES (32 * 1024 * 1024)
 #define MIN_TICK_SECONDS 0.005
 #define REFUSAL_TEXT "I can't help with that request."
+/* The "created" time of OpenAI replies: fixed, so that replies stay a pure
+ * function of the request (2026-01-01T00:00:00Z). */
+#define OPENAI_CREATED 1767225600
 
 /**
  * FjSimulator:
  *
- * An HTTP server on 127.0.0.1 that answers like the Anthropic Messages API,
- * with scripted latency, streaming speed, errors, rate limits, faults and
- * per-agent overrides, deterministic replies and statistics.
+ * An HTTP server on 127.0.0.1 that answers like the Anthropic Messages API
+ * and like OpenAI-compatible Chat Completions servers, with scripted
+ * latency, streaming speed, errors, rate limits, faults and per-agent
+ * overrides, deterministic replies and statistics.
  *
  * It is the test double of forkjoin's own test suites, the engine of
  * `forkjoin-tool --simulate` and a way to try a pipeline offline:
@@ -55,6 +59,19 @@
  *
  * - `POST /v1/messages`: a Messages API request, answered as JSON or, with
  *   `"stream": true`, as server-sent events shaped like the real API's.
+ * - `POST /v1/chat/completions`: an OpenAI Chat Completions request, as
+ *   OpenAI-compatible servers (Ollama, llama.cpp, vLLM) answer it: a
+ *   `chat.completion` object, or with `"stream": true` `data:` chunks
+ *   ending in `data: [DONE]`, with a usage chunk when the request sets
+ *   `stream_options.include_usage`. The system prompt is the first
+ *   `system` message, tool calls stream in pieces by index and tool
+ *   results come back as `role: tool` messages; `max_tokens` (or
+ *   `max_completion_tokens`) defaults to 4096. It takes the same scenario
+ *   controls; errors have the OpenAI shape
+ *   `{"error": {"message", "type", "param", "code"}}`, and a key is needed
+ *   (as `Authorization: Bearer`) only when [property@Simulator:api-key] is
+ *   set. An OpenAI client's base URL is the simulator's
+ *   ([method@Simulator.dup_base_url]) followed by `/v1`.
  * - `GET /__stats`: the statistics of [method@Simulator.get_stats] as JSON
  *   (no credentials needed).
  *
@@ -65,6 +82,8 @@
  * accepted ones are `2023-06-01` and `2026-10-21`) and a body without
  * `model`, `max_tokens` or `messages` give 400 `invalid_request_error`.
  * Every response carries a `request-id` header.
+ * (These checks are for `/v1/messages`; `/v1/chat/completions` needs no
+ * version header and requires only `model` and `messages`.)
  *
  * ## Agents and determinism
  *
@@ -130,6 +149,7 @@ typedef struct
   gint64    output_tokens;
   char     *system;
   char     *user;
+  const char *api;              /* static: "anthropic", "openai" or NULL */
 } LogEntry;
 
 typedef struct
@@ -154,6 +174,8 @@ typedef struct
   guint64            watch_id;
 
   char              *request_id;        /* NULL until set or needed */
+  gboolean           openai;            /* POST /v1/chat/completions */
+  char              *completion_id;     /* OpenAI: NULL until needed */
   guint64            serial;
   guint              status;
   gboolean           paused;
@@ -274,6 +296,8 @@ struct _FjSimulator
   guint            n_in_flight;
   guint            max_in_flight;
   guint            n_disconnects;
+  guint            n_anthropic;         /* requests to /v1/messages */
+  guint            n_openai;            /* requests to /v1/chat/completions */
   guint64          serial;
   GHashTable      *status_counts;       /* GUINT_TO_POINTER (status) → count */
   GHashTable      *agent_attempts;      /* agent → count */
@@ -417,6 +441,7 @@ log_entry_to_object (LogEntry *entry)
     json_object_set_string_member (object, "system", entry->system);
   if (entry->user != NULL)
     json_object_set_string_member (object, "user", entry->user);
+  set_nullable_string (object, "api", entry->api);
 
   return object;
 }
@@ -685,6 +710,40 @@ error_body (const char *type,
   return builder_to_string (builder);
 }
 
+/* An error in the shape of OpenAI-compatible servers:
+ * {"error":{"message","type","param","code"}}. */
+static char *
+openai_error_body (const char *type,
+                   const char *message)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
+  const char *code = NULL;
+
+  if (g_str_equal (type, "authentication_error"))
+    code = "invalid_api_key";
+  else if (g_str_equal (type, "rate_limit_error"))
+    code = "rate_limit_exceeded";
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "error");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "message");
+  json_builder_add_string_value (builder, message);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, type);
+  json_builder_set_member_name (builder, "param");
+  json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "code");
+  if (code != NULL)
+    json_builder_add_string_value (builder, code);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_end_object (builder);
+  json_builder_end_object (builder);
+
+  return builder_to_string (builder);
+}
+
 static void
 request_set_outcome (Request    *req,
                      const char *outcome)
@@ -736,7 +795,10 @@ respond_error (Request    *req,
                const char *outcome)
 {
   request_ensure_id (req);
-  respond_json (req, status, error_body (type, message, req->request_id));
+  if (req->openai)
+    respond_json (req, status, openai_error_body (type, message));
+  else
+    respond_json (req, status, error_body (type, message, req->request_id));
   request_set_outcome (req, outcome);
 }
 
@@ -943,7 +1005,8 @@ build_reply (Request *req)
           req->text_tokens = g_steal_pointer (&tokens);
           req->tool_pieces = g_steal_pointer (&pieces);
           req->tool_name = g_strdup (name);
-          req->tool_id = _fj_sim_make_id ("toolu_", req->hash ^ G_GUINT64_CONSTANT (0x746f6f6c75));
+          req->tool_id = _fj_sim_make_id (req->openai ? "call_" : "toolu_",
+                                          req->hash ^ G_GUINT64_CONSTANT (0x746f6f6c75));
           req->output_tokens = req->text_tokens->len + req->tool_pieces->len;
           req->stop_reason = "tool_use";
           request_set_outcome (req, "tool_use");
@@ -1128,6 +1191,276 @@ fault:
     default:
       g_assert_not_reached ();
     }
+}
+
+/* OpenAI Chat Completions replies */
+
+static const char *
+openai_completion_id (Request *req)
+{
+  if (req->completion_id == NULL)
+    req->completion_id = _fj_sim_make_id ("chatcmpl-", req->hash ^ G_GUINT64_CONSTANT (0x63686174));
+  return req->completion_id;
+}
+
+static const char *
+openai_finish_reason (const char *stop_reason)
+{
+  if (g_strcmp0 (stop_reason, "max_tokens") == 0)
+    return "length";
+  if (g_strcmp0 (stop_reason, "tool_use") == 0)
+    return "tool_calls";
+  if (g_strcmp0 (stop_reason, "refusal") == 0)
+    return "content_filter";
+  return "stop";
+}
+
+static void
+openai_append_usage (GString *out,
+                     Request *req,
+                     guint    output_tokens)
+{
+  g_string_append_printf (out,
+                          "{\"prompt_tokens\":%" G_GINT64_FORMAT ",\"completion_tokens\":%u,"
+                          "\"total_tokens\":%" G_GINT64_FORMAT ","
+                          "\"prompt_tokens_details\":{\"cached_tokens\":0}}",
+                          req->input_tokens, output_tokens, req->input_tokens + output_tokens);
+}
+
+/* {"id":…,"object":OBJECT,"created":…,"model":…, */
+static void
+openai_append_head (GString    *out,
+                    Request    *req,
+                    const char *object)
+{
+  g_string_append (out, "{\"id\":");
+  append_json_string (out, openai_completion_id (req));
+  g_string_append_printf (out, ",\"object\":\"%s\",\"created\":%d,\"model\":", object, OPENAI_CREATED);
+  append_json_string (out, req->parsed.model);
+  g_string_append_c (out, ',');
+}
+
+static char *
+openai_tool_arguments (Request *req)
+{
+  g_autoptr(JsonNode) input = tool_input_node (req);
+
+  return json_to_string (input, FALSE);
+}
+
+/* The chat.completion object of a JSON reply. */
+static void
+openai_append_completion (GString *out,
+                          Request *req)
+{
+  g_autoptr(GString) text = g_string_sized_new (256);
+
+  for (guint i = 0; i < req->text_tokens->len; i++)
+    g_string_append (text, g_ptr_array_index (req->text_tokens, i));
+
+  openai_append_head (out, req, "chat.completion");
+  g_string_append (out, "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":");
+  append_json_string (out, text->str);
+  if (req->tool_id != NULL)
+    {
+      g_autofree char *arguments = openai_tool_arguments (req);
+
+      g_string_append (out, ",\"tool_calls\":[{\"id\":");
+      append_json_string (out, req->tool_id);
+      g_string_append (out, ",\"type\":\"function\",\"function\":{\"name\":");
+      append_json_string (out, req->tool_name);
+      g_string_append (out, ",\"arguments\":");
+      append_json_string (out, arguments);
+      g_string_append (out, "}}]");
+    }
+  g_string_append (out, "},\"logprobs\":null,\"finish_reason\":");
+  append_json_string (out, openai_finish_reason (req->stop_reason));
+  g_string_append (out, "}],\"usage\":");
+  openai_append_usage (out, req, req->output_tokens);
+  g_string_append_c (out, '}');
+}
+
+/* A chat.completion.chunk event with @delta (JSON text). */
+static char *
+openai_chunk (Request    *req,
+              const char *delta,
+              const char *finish_reason)
+{
+  GString *out = g_string_sized_new (256 + strlen (delta));
+
+  g_string_append (out, "data: ");
+  openai_append_head (out, req, "chat.completion.chunk");
+  g_string_append (out, "\"choices\":[{\"index\":0,\"delta\":");
+  g_string_append (out, delta);
+  g_string_append (out, ",\"logprobs\":null,\"finish_reason\":");
+  if (finish_reason != NULL)
+    append_json_string (out, finish_reason);
+  else
+    g_string_append (out, "null");
+  g_string_append (out, "}]}\n\n");
+  return g_string_free (out, FALSE);
+}
+
+static char *
+openai_role_chunk (Request *req)
+{
+  return openai_chunk (req, "{\"role\":\"assistant\",\"content\":\"\"}", NULL);
+}
+
+static char *
+openai_text_chunk (Request    *req,
+                   const char *text)
+{
+  g_autoptr(GString) delta = g_string_new ("{\"content\":");
+
+  append_json_string (delta, text);
+  g_string_append_c (delta, '}');
+  return openai_chunk (req, delta->str, NULL);
+}
+
+static char *
+openai_tool_piece_chunk (Request    *req,
+                         const char *piece)
+{
+  g_autoptr(GString) delta = g_string_new ("{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":");
+
+  append_json_string (delta, piece);
+  g_string_append (delta, "}}]}");
+  return openai_chunk (req, delta->str, NULL);
+}
+
+static char *
+openai_error_chunk (const FjSimFailure *failure)
+{
+  const char *type = failure->error_type ? failure->error_type : "overloaded_error";
+  const char *message = failure->message ? failure->message : default_error_message (type);
+  g_autofree char *body = openai_error_body (type, message);
+
+  return g_strdup_printf ("data: %s\n\n", body);
+}
+
+/* The chunk that would come after @paced paced units. */
+static char *
+openai_next_chunk (Request *req,
+                   guint    paced)
+{
+  guint n_text = req->text_tokens->len;
+
+  if (paced < n_text)
+    return openai_text_chunk (req, g_ptr_array_index (req->text_tokens, paced));
+  if (req->tool_pieces != NULL && paced - n_text < req->tool_pieces->len)
+    return openai_tool_piece_chunk (req, g_ptr_array_index (req->tool_pieces, paced - n_text));
+  return openai_chunk (req, "{}", openai_finish_reason (req->stop_reason));
+}
+
+/* As build_stream(), for an OpenAI stream: a role chunk, content chunks,
+ * the tool call in pieces by index, the finish_reason chunk, the usage
+ * chunk when asked for, then [DONE]. */
+static void
+openai_build_stream (Request *req)
+{
+  guint fault_at = G_MAXUINT;
+  guint paced = 0;
+  FjSimFault fault = req->failure ? req->failure->fault : FJ_SIM_FAULT_NONE;
+  guint total = req->text_tokens->len + (req->tool_pieces ? req->tool_pieces->len : 0);
+  char *pending = NULL;
+
+  req->units = g_array_new (FALSE, TRUE, sizeof (Unit));
+  g_array_set_clear_func (req->units, unit_clear);
+
+  add_unit (req, openai_role_chunk (req), 0);
+
+  if (fault == FJ_SIM_FAULT_DROP || fault == FJ_SIM_FAULT_ERROR_EVENT ||
+      fault == FJ_SIM_FAULT_MALFORMED_JSON)
+    fault_at = req->failure->after_tokens >= 0 ? (guint) req->failure->after_tokens : total / 2;
+
+  for (guint i = 0; i < req->text_tokens->len; i++)
+    {
+      if (paced == fault_at)
+        goto fault;
+      add_unit (req, openai_text_chunk (req, g_ptr_array_index (req->text_tokens, i)), 1);
+      paced++;
+    }
+
+  if (req->tool_id != NULL)
+    {
+      GString *delta = g_string_new ("{\"tool_calls\":[{\"index\":0,\"id\":");
+      char *chunk;
+
+      append_json_string (delta, req->tool_id);
+      g_string_append (delta, ",\"type\":\"function\",\"function\":{\"name\":");
+      append_json_string (delta, req->tool_name);
+      g_string_append (delta, ",\"arguments\":\"\"}}]}");
+      chunk = openai_chunk (req, delta->str, NULL);
+      g_string_free (delta, TRUE);
+      if (paced == fault_at)
+        {
+          pending = chunk;
+          goto fault;
+        }
+      add_unit (req, chunk, 0);
+
+      for (guint i = 0; i < req->tool_pieces->len; i++)
+        {
+          if (paced == fault_at)
+            goto fault;
+          add_unit (req, openai_tool_piece_chunk (req, g_ptr_array_index (req->tool_pieces, i)), 1);
+          paced++;
+        }
+    }
+
+  if (paced == fault_at)
+    goto fault;
+  add_unit (req, openai_chunk (req, "{}", openai_finish_reason (req->stop_reason)), 0);
+  if (req->parsed.include_usage)
+    {
+      GString *usage = g_string_new ("data: ");
+
+      openai_append_head (usage, req, "chat.completion.chunk");
+      g_string_append (usage, "\"choices\":[],\"usage\":");
+      openai_append_usage (usage, req, req->output_tokens);
+      g_string_append (usage, "}\n\n");
+      add_unit (req, g_string_free (usage, FALSE), 0);
+    }
+  add_unit (req, g_strdup ("data: [DONE]\n\n"), 0);
+  return;
+
+fault:
+  switch (fault)
+    {
+    case FJ_SIM_FAULT_DROP:
+      {
+        /* The chunk that would have come next; half of it is sent. */
+        Unit unit = { pending != NULL ? g_steal_pointer (&pending) : openai_next_chunk (req, paced), 0, TRUE };
+
+        g_array_append_val (req->units, unit);
+        request_set_outcome (req, "drop");
+      }
+      break;
+
+    case FJ_SIM_FAULT_ERROR_EVENT:
+      add_unit (req, openai_error_chunk (req->failure), 0);
+      request_set_outcome (req, "error_event");
+      break;
+
+    case FJ_SIM_FAULT_MALFORMED_JSON:
+      {
+        GString *broken = g_string_new ("data: ");
+
+        openai_append_head (broken, req, "chat.completion.chunk");
+        g_string_append (broken, "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\n\n");
+        add_unit (req, g_string_free (broken, FALSE), 0);
+        request_set_outcome (req, "malformed_json");
+      }
+      break;
+
+    case FJ_SIM_FAULT_NONE:
+    case FJ_SIM_FAULT_TRICKLE:
+    case FJ_SIM_FAULT_HANG:
+    default:
+      g_assert_not_reached ();
+    }
+  g_free (pending);
 }
 
 /* Timers and watches, all on the simulator's context */
@@ -1462,7 +1795,10 @@ static void
 start_stream (Request *req)
 {
   start_stream_headers (req);
-  build_stream (req);
+  if (req->openai)
+    openai_build_stream (req);
+  else
+    build_stream (req);
 
   if (req->tokens_per_second <= 0)
     {
@@ -1488,7 +1824,9 @@ trickle_cb (gpointer user_data)
 {
   Request *req = user_data;
 
-  if (req->parsed.stream)
+  if (req->parsed.stream && req->openai)
+    append_text (req, g_strdup (": ping\n\n"));
+  else if (req->parsed.stream)
     append_text (req, g_strdup ("event: ping\ndata: {\"type\": \"ping\"}\n\n"));
   else
     append_text (req, g_strdup (" "));
@@ -1505,7 +1843,7 @@ start_trickle (Request *req)
   if (req->parsed.stream)
     {
       start_stream_headers (req);
-      append_text (req, message_start_event (req));
+      append_text (req, req->openai ? openai_role_chunk (req) : message_start_event (req));
     }
   else
     {
@@ -1528,7 +1866,10 @@ send_json_reply (Request *req)
   char *body;
   FjSimFault fault = req->failure ? req->failure->fault : FJ_SIM_FAULT_NONE;
 
-  append_message (reply, req, FALSE);
+  if (req->openai)
+    openai_append_completion (reply, req);
+  else
+    append_message (reply, req, FALSE);
   body = g_string_free (reply, FALSE);
 
   if (fault == FJ_SIM_FAULT_DROP)
@@ -1969,6 +2310,7 @@ request_free (Request *req)
   g_clear_pointer (&req->scenario, _fj_sim_scenario_unref);
   _fj_sim_request_clear (&req->parsed);
   g_free (req->request_id);
+  g_free (req->completion_id);
   g_free (req->agent);
   g_free (req->role);
   g_clear_pointer (&req->text_tokens, g_ptr_array_unref);
@@ -2122,6 +2464,36 @@ check_credentials (FjSimulator        *self,
     return "x-api-key header is required";
   if (self->api_key != NULL && g_strcmp0 (key, self->api_key) != 0)
     return "invalid x-api-key";
+
+  return NULL;
+}
+
+/* As OpenAI-compatible servers: `Authorization: Bearer KEY`, needed only
+ * when the simulator has a key. */
+static const char *
+check_openai_credentials (FjSimulator        *self,
+                          SoupMessageHeaders *headers,
+                          const char        **auth)
+{
+  const char *authorization = soup_message_headers_get_one (headers, "Authorization");
+  const char *key = NULL;
+
+  *auth = NULL;
+  if (authorization != NULL && g_ascii_strncasecmp (authorization, "Bearer ", 7) == 0)
+    {
+      key = authorization + 7;
+      while (*key == ' ')
+        key++;
+      if (*key != '\0')
+        *auth = "bearer";
+    }
+
+  if (self->api_key == NULL)
+    return NULL;
+  if (*auth == NULL)
+    return "You didn't provide an API key: send it as Authorization: Bearer KEY";
+  if (g_strcmp0 (key, self->api_key) != 0)
+    return "Incorrect API key provided";
 
   return NULL;
 }
@@ -2312,6 +2684,7 @@ handle_messages (FjSimulator *self,
   const char *problem;
   g_autoptr(GBytes) body = NULL;
   g_autofree char *error_message = NULL;
+  gboolean parsed;
   guint wait;
 
   if (g_strcmp0 (soup_server_message_get_method (msg), SOUP_METHOD_POST) != 0)
@@ -2323,7 +2696,10 @@ handle_messages (FjSimulator *self,
       return;
     }
 
-  problem = check_credentials (self, headers, &auth);
+  if (req->openai)
+    problem = check_openai_credentials (self, headers, &auth);
+  else
+    problem = check_credentials (self, headers, &auth);
   g_mutex_lock (&self->lock);
   req->entry->auth = g_strdup (auth);
   req->entry->version = g_strdup (version);
@@ -2334,13 +2710,14 @@ handle_messages (FjSimulator *self,
       return;
     }
 
-  if (version == NULL)
+  /* OpenAI-compatible servers have no version header. */
+  if (!req->openai && version == NULL)
     {
       respond_error (req, SOUP_STATUS_BAD_REQUEST, "invalid_request_error",
                      "anthropic-version: header is required", "bad-request");
       return;
     }
-  if (!g_str_equal (version, "2023-06-01") && !g_str_equal (version, "2026-10-21"))
+  if (!req->openai && !g_str_equal (version, "2023-06-01") && !g_str_equal (version, "2026-10-21"))
     {
       respond_error (req, SOUP_STATUS_BAD_REQUEST, "invalid_request_error",
                      "anthropic-version: unsupported version (use 2023-06-01 or 2026-10-21)",
@@ -2355,8 +2732,13 @@ handle_messages (FjSimulator *self,
                      "Request exceeds the maximum allowed number of bytes.", "bad-request");
       return;
     }
-  if (!_fj_sim_request_parse (&req->parsed, g_bytes_get_data (body, NULL), g_bytes_get_size (body),
-                              &error_message))
+  if (req->openai)
+    parsed = _fj_sim_request_parse_openai (&req->parsed, g_bytes_get_data (body, NULL),
+                                           g_bytes_get_size (body), &error_message);
+  else
+    parsed = _fj_sim_request_parse (&req->parsed, g_bytes_get_data (body, NULL),
+                                    g_bytes_get_size (body), &error_message);
+  if (!parsed)
     {
       respond_error (req, SOUP_STATUS_BAD_REQUEST, "invalid_request_error", error_message, "bad-request");
       return;
@@ -2431,10 +2813,20 @@ server_handler_cb (SoupServer        *server,
 
   req = request_new (self, msg);
 
-  if (!g_str_equal (path, "/v1/messages"))
-    respond_error (req, SOUP_STATUS_NOT_FOUND, "not_found_error", "Not found", "not-found");
+  if (g_str_equal (path, "/v1/messages") || g_str_equal (path, "/v1/chat/completions"))
+    {
+      req->openai = path[4] == 'c';
+      g_mutex_lock (&self->lock);
+      req->entry->api = req->openai ? "openai" : "anthropic";
+      if (req->openai)
+        self->n_openai++;
+      else
+        self->n_anthropic++;
+      g_mutex_unlock (&self->lock);
+      handle_messages (self, req);
+    }
   else
-    handle_messages (self, req);
+    respond_error (req, SOUP_STATUS_NOT_FOUND, "not_found_error", "Not found", "not-found");
 }
 
 #ifdef __linux__
@@ -2665,9 +3057,11 @@ fj_simulator_class_init (FjSimulatorClass *klass)
   /**
    * FjSimulator:api-key:
    *
-   * The key requests must send (as `x-api-key` or `Authorization: Bearer`).
-   * When %NULL, any non-empty key is accepted. It cannot be read back and
-   * never appears in responses, logs or statistics.
+   * The key requests must send (as `x-api-key` or `Authorization: Bearer`;
+   * on `/v1/chat/completions` only as `Authorization: Bearer`).
+   * When %NULL, any non-empty key is accepted (and on
+   * `/v1/chat/completions`, none as well, like a local server). It cannot
+   * be read back and never appears in responses, logs or statistics.
    *
    * Since: 1.0
    */
@@ -3237,7 +3631,8 @@ fj_simulator_dup_base_url (FjSimulator *self)
  * @api_key: (nullable): the key requests must send, or %NULL to accept any
  *
  * Sets the key that requests must send as `x-api-key` or as
- * `Authorization: Bearer`. It is never shown anywhere.
+ * `Authorization: Bearer` (only the latter on `/v1/chat/completions`; see
+ * [property@Simulator:api-key]). It is never shown anywhere.
  *
  * Since: 1.0
  */
@@ -3740,7 +4135,7 @@ compare_uint (gconstpointer a,
  * ```json
  * {
  *   "requests": 4, "connections": 2, "in_flight": 0, "max_in_flight": 2,
- *   "disconnects": 0,
+ *   "disconnects": 0, "api": { "anthropic": 3, "openai": 1 },
  *   "status": { "200": 3, "429": 1 },
  *   "agents": { "market-analyst": { "attempts": 2 }, "1f0c9a3e": { "attempts": 2 } },
  *   "log": [ { "id": "req_…", "agent": "market-analyst", "attempt": 1,
@@ -3748,7 +4143,7 @@ compare_uint (gconstpointer a,
  *              "status": 200, "outcome": "ok", "stream": true,
  *              "auth": "x-api-key", "version": "2023-06-01",
  *              "model": "claude-haiku-5-5", "input_tokens": 41,
- *              "output_tokens": 60 }, … ]
+ *              "output_tokens": 60, "api": "anthropic" }, … ]
  * }
  * ```
  *
@@ -3757,7 +4152,10 @@ compare_uint (gconstpointer a,
  * scenario failure), `rate-limited`, `drop`, `error_event`,
  * `malformed_json`, `trickle`, `hang`, `client-closed`, `server-stopped`,
  * `unauthorized`, `bad-request`, `not-found` and `method-not-allowed`; a
- * request that met a fault also has `fault`. With
+ * request that met a fault also has `fault`. `api` counts the requests to
+ * each endpoint and names the one of a log entry (`anthropic` for
+ * `/v1/messages`, `openai` for `/v1/chat/completions`, null for other
+ * paths). With
  * [property@Simulator:record-prompts], entries have `system` and `user`.
  *
  * Returns: (transfer full): a JSON object
@@ -3790,6 +4188,13 @@ fj_simulator_get_stats (FjSimulator *self)
   json_builder_add_int_value (builder, self->max_in_flight);
   json_builder_set_member_name (builder, "disconnects");
   json_builder_add_int_value (builder, self->n_disconnects);
+  json_builder_set_member_name (builder, "api");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "anthropic");
+  json_builder_add_int_value (builder, self->n_anthropic);
+  json_builder_set_member_name (builder, "openai");
+  json_builder_add_int_value (builder, self->n_openai);
+  json_builder_end_object (builder);
 
   json_builder_set_member_name (builder, "status");
   json_builder_begin_object (builder);
@@ -3853,6 +4258,8 @@ fj_simulator_reset_stats (FjSimulator *self)
   self->n_connections = 0;
   self->max_in_flight = self->n_in_flight;
   self->n_disconnects = 0;
+  self->n_anthropic = 0;
+  self->n_openai = 0;
   g_hash_table_remove_all (self->status_counts);
   g_hash_table_remove_all (self->agent_attempts);
   g_hash_table_remove_all (self->attempt_counters);

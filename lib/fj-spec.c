@@ -47,7 +47,7 @@
  *
  * - `agents` (required, not empty): each takes `name` (required, unique),
  *   `instructions`, `model`, `max_tokens`, `temperature`, `timeout`,
- *   `max_turns`, `stream` and `tools`; `defaults` takes the same keys but
+ *   `max_turns`, `stream`, `tools` and `client`; `defaults` takes the same keys but
  *   `name` and gives each agent what it does not set itself.
  * - `tools`: each entry names a tool plugin, as a string or as an object
  *   `{"plugin": NAME, ...options}`.
@@ -63,6 +63,16 @@
  *   `max_retries`, `idle_timeout`, `requests_per_minute`,
  *   `input_tokens_per_minute`, `output_tokens_per_minute`), applied by
  *   [method@Spec.configure_client].
+ * - `clients`: more endpoints, by name, for one fork-join to use several
+ *   (a local model for drafts, Claude for the synthesis). Each takes
+ *   `provider` (`"anthropic"`, the default, or `"openai"` for an
+ *   OpenAI-compatible server such as Ollama), `base_url` (required for
+ *   openai, with `/v1`: `http://localhost:11434/v1`), `api_key_env` (the
+ *   environment variable holding its key), `allow_insecure_http` and the
+ *   settings of `client` (`api_version` for anthropic only). An agent, or
+ *   `defaults`, or `synthesis`, takes `"client": NAME`; without it (or
+ *   with `null`, in an agent whose `defaults` name one), the run's client.
+ *   See [method@Spec.create_task].
  * - `allow_insecure_http` (default false): lets the client send to a
  *   plain-HTTP base URL that is not loopback (`127.0.0.0/8`, `::1`,
  *   `localhost`). Without it [method@Spec.configure_client] refuses such a
@@ -115,6 +125,17 @@ typedef struct
   guint     output_tokens_per_minute;
 } ClientSettings;
 
+/* One entry of the "clients" map. */
+typedef struct
+{
+  char           *name;
+  FjProvider      provider;
+  char           *base_url;
+  char           *api_key_env;
+  gboolean        allow_insecure_http;
+  ClientSettings  settings;
+} NamedClient;
+
 /* What a load produces; swapped in whole when the load succeeds. */
 typedef struct
 {
@@ -134,6 +155,9 @@ typedef struct
   GPtrArray      *policies;      /* PluginEntry */
   ClientSettings  client;
   gboolean        allow_insecure_http;
+  GPtrArray      *clients;       /* NamedClient, in spec order */
+  GPtrArray      *agent_clients; /* utf8 (nullable), per agent: its client's name */
+  char           *synthesis_client;
   GStrv           warnings;
 } State;
 
@@ -147,6 +171,10 @@ struct _FjSpec
   /* The same model across loads, so a view can follow it. */
   GListStore       *agents;
   State            *state;
+  /* name -> FjClient: what fj_spec_set_client() gave, kept across loads */
+  GHashTable       *given_clients;
+  /* name -> FjClient: the named clients made for tasks, until a load */
+  GHashTable       *made_clients;
   guint             loaded : 1;
 };
 
@@ -173,15 +201,15 @@ static GParamSpec *properties[N_PROPS];
 
 static const char * const root_keys[] = {
   "$schema", "description", "input", "defaults", "agents", "min_successes",
-  "runner", "policies", "synthesis", "client", "allow_insecure_http", NULL
+  "runner", "policies", "synthesis", "client", "clients", "allow_insecure_http", NULL
 };
 static const char * const agent_keys[] = {
   "name", "instructions", "model", "max_tokens", "temperature", "timeout",
-  "max_turns", "stream", "tools", NULL
+  "max_turns", "stream", "tools", "client", NULL
 };
 static const char * const defaults_keys[] = {
   "instructions", "model", "max_tokens", "temperature", "timeout",
-  "max_turns", "stream", "tools", NULL
+  "max_turns", "stream", "tools", "client", NULL
 };
 static const char * const runner_keys[] = {
   "max_concurrent", "deadline", "agent_timeout", NULL
@@ -190,6 +218,13 @@ static const char * const client_keys[] = {
   "api_version", "max_retries", "idle_timeout", "requests_per_minute",
   "input_tokens_per_minute", "output_tokens_per_minute", NULL
 };
+/* An entry of "clients": client_keys plus these. */
+static const char * const named_client_keys[] = {
+  "provider", "base_url", "api_key_env", "allow_insecure_http",
+  "api_version", "max_retries", "idle_timeout", "requests_per_minute",
+  "input_tokens_per_minute", "output_tokens_per_minute", NULL
+};
+static const char * const provider_names[] = { "anthropic", "openai", NULL };
 /* The defaults a synthesizer takes when it has an option of that name. */
 static const char * const synthesis_default_keys[] = {
   "model", "max_tokens", "temperature", "max_turns", "timeout", NULL
@@ -209,10 +244,26 @@ plugin_entry_free (PluginEntry *entry)
   g_free (entry);
 }
 
+static void
+named_client_free (NamedClient *c)
+{
+  if (c == NULL)
+    return;
+
+  g_free (c->name);
+  g_free (c->base_url);
+  g_free (c->api_key_env);
+  g_free (c->settings.api_version);
+  g_free (c);
+}
+
 static State *
 state_new (void)
 {
   State *state = g_new0 (State, 1);
+
+  state->clients = g_ptr_array_new_with_free_func ((GDestroyNotify) named_client_free);
+  state->agent_clients = g_ptr_array_new_with_free_func (g_free);
 
   state->agents = g_ptr_array_new_with_free_func (g_object_unref);
   state->own_timeout = g_array_new (FALSE, TRUE, sizeof (gboolean));
@@ -238,6 +289,9 @@ state_free (State *state)
   plugin_entry_free (state->synthesis);
   g_ptr_array_unref (state->policies);
   g_free (state->client.api_version);
+  g_ptr_array_unref (state->clients);
+  g_ptr_array_unref (state->agent_clients);
+  g_free (state->synthesis_client);
   g_strfreev (state->warnings);
   g_free (state);
 }
@@ -423,6 +477,8 @@ typedef struct
   GString        *path;
   State          *state;
   GDate           today;
+  /* "clients" is there but not an object: names cannot be checked */
+  gboolean        clients_unreadable;
 } Loader;
 
 G_GNUC_PRINTF (4, 5)
@@ -596,6 +652,8 @@ where_key_belongs (const char *key)
     return "in \"runner\"";
   if (in_list (key, client_keys))
     return "in \"client\"";
+  if (in_list (key, named_client_keys))
+    return "in an entry of \"clients\"";
   if (in_list (key, agent_keys))
     return strcmp (key, "name") == 0 ? "in an agent" : "in \"defaults\" or in an agent";
   if (in_list (key, root_keys))
@@ -1034,7 +1092,9 @@ load_plugin_entry (Loader       *l,
           JsonNode *value = json_object_get_member (entry_object, key);
           gsize mark;
 
-          if (strcmp (key, "plugin") == 0)
+          /* A synthesizer's "client" is the spec's, not an option. */
+          if (strcmp (key, "plugin") == 0 ||
+              (kind == FJ_PLUGIN_KIND_SYNTHESIZER && strcmp (key, "client") == 0))
             continue;
 
           mark = push_member (l, key);
@@ -1098,6 +1158,269 @@ load_plugin_entry (Loader       *l,
   return entry;
 }
 
+static NamedClient *
+find_named_client (const State *state,
+                   const char  *name)
+{
+  for (guint i = 0; i < state->clients->len; i++)
+    {
+      NamedClient *c = g_ptr_array_index (state->clients, i);
+
+      if (strcmp (c->name, name) == 0)
+        return c;
+    }
+
+  return NULL;
+}
+
+/* The member "client" of @object, a name from "clients", or null for
+ * the run's client (in an agent whose defaults name one). */
+static gboolean
+read_client_name (Loader      *l,
+                  JsonObject  *object,
+                  const char **out)
+{
+  const char *name = NULL;
+  JsonNode *node;
+  gboolean ok = FALSE;
+  gsize mark;
+
+  if ((node = json_object_get_member (object, "client")) && JSON_NODE_HOLDS_NULL (node))
+    {
+      *out = NULL;
+      return TRUE;
+    }
+
+  if (!read_string (l, object, "client", TRUE, "the name of a client from \"clients\"", &name))
+    return FALSE;
+
+  node = json_object_get_member (object, "client");
+  mark = push_member (l, "client");
+
+  if (l->clients_unreadable || find_named_client (l->state, name) != NULL)
+    ok = TRUE;
+  else if (l->state->clients->len == 0)
+    report_at (l, node, "no client named \"%s\": the spec has no \"clients\" "
+               "(leave \"client\" out to use the run's client)", name);
+  else
+    {
+      g_autoptr(GPtrArray) names = g_ptr_array_new ();
+      g_autofree char *list = NULL;
+      const char *suggestion;
+
+      for (guint i = 0; i < l->state->clients->len; i++)
+        g_ptr_array_add (names, ((NamedClient *) g_ptr_array_index (l->state->clients, i))->name);
+      g_ptr_array_add (names, NULL);
+      list = join_keys ((const char * const *) names->pdata);
+
+      if ((suggestion = closest_match (name, (const char * const *) names->pdata)))
+        report_at (l, node, "no client named \"%s\"; did you mean \"%s\"? (clients: %s)",
+                   name, suggestion, list);
+      else
+        report_at (l, node, "no client named \"%s\" (clients: %s)", name, list);
+    }
+
+  pop (l, mark);
+
+  if (ok)
+    *out = name;
+
+  return ok;
+}
+
+static void
+load_client_settings (Loader         *l,
+                      JsonObject     *object,
+                      ClientSettings *c)
+{
+  const char *api_version;
+
+  if (read_string (l, object, "api_version", TRUE,
+                   "an API version (a string such as \"2023-06-01\")", &api_version))
+    c->api_version = g_strdup (api_version);
+  c->has_max_retries = read_uint (l, object, "max_retries", 0, &c->max_retries);
+  c->has_idle_timeout = read_seconds (l, object, "idle_timeout", &c->idle_timeout);
+  c->has_requests_per_minute =
+    read_uint (l, object, "requests_per_minute", 0, &c->requests_per_minute);
+  c->has_input_tokens_per_minute =
+    read_uint (l, object, "input_tokens_per_minute", 0, &c->input_tokens_per_minute);
+  c->has_output_tokens_per_minute =
+    read_uint (l, object, "output_tokens_per_minute", 0, &c->output_tokens_per_minute);
+}
+
+static gboolean
+is_env_name (const char *name)
+{
+  if (!g_ascii_isalpha (name[0]) && name[0] != '_')
+    return FALSE;
+
+  for (const char *p = name; *p; p++)
+    if (!g_ascii_isalnum (*p) && *p != '_')
+      return FALSE;
+
+  return TRUE;
+}
+
+/* @url without any user:password@ part, for messages. */
+static char *
+shown_url (const char *url)
+{
+  g_autoptr(GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+
+  if (uri == NULL || g_uri_get_userinfo (uri) == NULL)
+    return g_strdup (url);
+
+  return g_uri_to_string_partial (uri, G_URI_HIDE_USERINFO);
+}
+
+static void
+load_named_client (Loader      *l,
+                   const char  *name,
+                   JsonNode    *node,
+                   NamedClient *c)
+{
+  JsonObject *object;
+  JsonNode *member;
+  const char *text;
+  gboolean root_allows = l->state->allow_insecure_http;
+
+  if (name[0] == '\0')
+    report_at_name (l, node, "a client needs a name (a non-empty key)");
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_autofree char *got = describe_value (node);
+
+      report_at (l, node, "expected an object (the client's provider, base_url, ...), got %s", got);
+      return;
+    }
+
+  object = json_node_get_object (node);
+  check_keys (l, object, named_client_keys, NULL);
+
+  c->provider = FJ_PROVIDER_ANTHROPIC;
+  if (read_string (l, object, "provider", TRUE, "\"anthropic\" or \"openai\"", &text))
+    {
+      gsize mark = push_member (l, "provider");
+
+      member = json_object_get_member (object, "provider");
+      if (strcmp (text, "openai") == 0)
+        c->provider = FJ_PROVIDER_OPENAI;
+      else if (strcmp (text, "anthropic") != 0)
+        {
+          g_autofree char *got = describe_value (member);
+          const char *suggestion = closest_match (text, provider_names);
+
+          if (suggestion != NULL)
+            report_at (l, member, "unknown provider %s; did you mean \"%s\"? (providers: anthropic, openai)",
+                       got, suggestion);
+          else
+            report_at (l, member, "unknown provider %s (providers: anthropic, openai)", got);
+        }
+      pop (l, mark);
+    }
+
+  read_boolean (l, object, "allow_insecure_http", &c->allow_insecure_http);
+  if (c->allow_insecure_http)
+    {
+      gsize mark = push_member (l, "allow_insecure_http");
+
+      warn_at (l, json_object_get_member (object, "allow_insecure_http"),
+               "a plain-HTTP base URL that is not loopback is allowed for client \"%s\": "
+               "its API key and the prompts may then travel unencrypted", name);
+      pop (l, mark);
+    }
+
+  if (read_string (l, object, "base_url", TRUE, "a base URL (http:// or https://)", &text))
+    {
+      g_autoptr(GUri) uri = g_uri_parse (text, G_URI_FLAGS_NONE, NULL);
+      const char *scheme = uri != NULL ? g_uri_get_scheme (uri) : NULL;
+      g_autofree char *shown = shown_url (text);
+      gsize mark = push_member (l, "base_url");
+
+      member = json_object_get_member (object, "base_url");
+      if (scheme == NULL ||
+          (g_ascii_strcasecmp (scheme, "http") != 0 && g_ascii_strcasecmp (scheme, "https") != 0) ||
+          g_uri_get_host (uri) == NULL || g_uri_get_host (uri)[0] == '\0')
+        report_at (l, member, "expected an http:// or https:// URL with a host, got \"%s\"",
+                   uri != NULL ? shown : "(not a URL)");
+      else
+        {
+          g_autoptr(FjClient) probe = fj_client_new_for_base_url (text);
+
+          c->base_url = g_strdup (text);
+          if (!c->allow_insecure_http && !root_allows && fj_client_is_insecure (probe))
+            report_at (l, member, "refusing the plain-HTTP base URL %s: it is not loopback, and "
+                       "the key and the prompts would travel unencrypted; use https, or set "
+                       "\"allow_insecure_http\": true in this client", shown);
+        }
+      pop (l, mark);
+    }
+  else if (c->provider == FJ_PROVIDER_OPENAI && !json_object_has_member (object, "base_url"))
+    report_at_name (l, node, "an openai client needs \"base_url\", the server's URL with /v1 "
+                    "(such as \"http://localhost:11434/v1\" for Ollama)");
+
+  if (read_string (l, object, "api_key_env", TRUE, "the name of an environment variable", &text))
+    {
+      gsize mark = push_member (l, "api_key_env");
+
+      /* Never quoted: a key pasted here by mistake must not reach a log. */
+      if (!is_env_name (text))
+        report_at (l, json_object_get_member (object, "api_key_env"),
+                   "expected the name of an environment variable (letters, digits and _), "
+                   "not the key itself");
+      else
+        c->api_key_env = g_strdup (text);
+      pop (l, mark);
+    }
+
+  load_client_settings (l, object, &c->settings);
+
+  if (c->provider == FJ_PROVIDER_OPENAI && (member = json_object_get_member (object, "api_version")))
+    {
+      gsize mark = push_member (l, "api_version");
+
+      report_at_name (l, member, "\"api_version\" is the anthropic-version header: "
+                      "an openai client sends none");
+      pop (l, mark);
+    }
+}
+
+static void
+load_clients (Loader     *l,
+              JsonObject *root)
+{
+  g_autoptr(GList) members = NULL;
+  JsonObject *clients;
+  gsize mark;
+
+  if (!json_object_has_member (root, "clients"))
+    return;
+
+  if (!(clients = read_object (l, root, "clients", "an object (client names and their settings)")))
+    {
+      l->clients_unreadable = TRUE;
+      return;
+    }
+
+  mark = push_member (l, "clients");
+  members = json_object_get_members (clients);
+
+  for (const GList *m = members; m != NULL; m = m->next)
+    {
+      const char *name = m->data;
+      NamedClient *c = g_new0 (NamedClient, 1);
+      gsize member_mark = push_member (l, name);
+
+      c->name = g_strdup (name);
+      g_ptr_array_add (l->state->clients, c);
+      load_named_client (l, name, json_object_get_member (clients, name), c);
+      pop (l, member_mark);
+    }
+
+  pop (l, mark);
+}
+
 typedef struct
 {
   guint        has_instructions : 1;
@@ -1108,6 +1431,8 @@ typedef struct
   guint        has_max_turns : 1;
   guint        has_stream : 1;
   guint        has_tools : 1;
+  guint        has_client : 1;
+  const char  *client;
   const char  *instructions;
   const char  *model;
   guint        max_tokens;
@@ -1195,19 +1520,12 @@ load_agent_settings (Loader        *l,
                      gboolean       is_defaults,
                      AgentSettings *s)
 {
-  static const char * const quiet[] = { "client", "name", NULL };
+  static const char * const quiet[] = { "name", NULL };
   JsonNode *node;
 
   check_keys (l, object, is_defaults ? defaults_keys : agent_keys, quiet);
 
-  if ((node = json_object_get_member (object, "client")))
-    {
-      gsize mark = push_member (l, "client");
-
-      report_at_name (l, node, "named clients are not supported yet; remove \"client\" "
-                      "and the agent uses the run's client");
-      pop (l, mark);
-    }
+  s->has_client = read_client_name (l, object, &s->client);
 
   if (is_defaults && (node = json_object_get_member (object, "name")))
     {
@@ -1388,6 +1706,10 @@ load_agents (Loader        *l,
             }
         }
 
+      g_ptr_array_add (l->state->agent_clients,
+                       g_strdup (s.has_client ? s.client :
+                                 defaults->has_client ? defaults->client : NULL));
+
       {
         gboolean own = s.has_timeout;
 
@@ -1424,8 +1746,6 @@ static void
 load_client (Loader     *l,
              JsonObject *root)
 {
-  ClientSettings *c = &l->state->client;
-  const char *api_version;
   JsonObject *client;
   gsize mark;
 
@@ -1434,17 +1754,7 @@ load_client (Loader     *l,
 
   mark = push_member (l, "client");
   check_keys (l, client, client_keys, NULL);
-  if (read_string (l, client, "api_version", TRUE, "an API version (a string such as \"2023-06-01\")",
-                   &api_version))
-    c->api_version = g_strdup (api_version);
-  c->has_max_retries = read_uint (l, client, "max_retries", 0, &c->max_retries);
-  c->has_idle_timeout = read_seconds (l, client, "idle_timeout", &c->idle_timeout);
-  c->has_requests_per_minute =
-    read_uint (l, client, "requests_per_minute", 0, &c->requests_per_minute);
-  c->has_input_tokens_per_minute =
-    read_uint (l, client, "input_tokens_per_minute", 0, &c->input_tokens_per_minute);
-  c->has_output_tokens_per_minute =
-    read_uint (l, client, "output_tokens_per_minute", 0, &c->output_tokens_per_minute);
+  load_client_settings (l, client, &l->state->client);
   pop (l, mark);
 }
 
@@ -1503,12 +1813,24 @@ synthesis_defaults (const State *state)
   return defaults;
 }
 
+/* Whether a synthesizer sends requests through a client of its own. */
+static gboolean
+synthesizer_takes_client (GType type)
+{
+  g_autoptr(GTypeClass) klass = g_type_class_ref (type);
+  GParamSpec *pspec = g_object_class_find_property (G_OBJECT_CLASS (klass), "client");
+
+  return pspec != NULL && g_type_is_a (pspec->value_type, FJ_TYPE_CLIENT) &&
+         (pspec->flags & G_PARAM_WRITABLE) != 0;
+}
+
 static void
 load_synthesis (Loader     *l,
                 JsonObject *root)
 {
   JsonNode *node = json_object_get_member (root, "synthesis");
   g_autoptr(JsonObject) defaults = NULL;
+  const char *client = NULL;
   gsize mark;
 
   if (node == NULL || JSON_NODE_HOLDS_NULL (node))
@@ -1540,6 +1862,25 @@ load_synthesis (Loader     *l,
 
   defaults = synthesis_defaults (l->state);
   l->state->synthesis = load_plugin_entry (l, node, FJ_PLUGIN_KIND_SYNTHESIZER, defaults, NULL);
+
+  if (read_client_name (l, json_node_get_object (node), &client))
+    {
+      GType type = l->state->synthesis != NULL ?
+                   fj_plugin_registry_lookup (l->self->registry, FJ_PLUGIN_KIND_SYNTHESIZER,
+                                              l->state->synthesis->name) : G_TYPE_INVALID;
+
+      if (type != G_TYPE_INVALID && !synthesizer_takes_client (type))
+        {
+          gsize client_mark = push_member (l, "client");
+
+          report_at_name (l, json_object_get_member (json_node_get_object (node), "client"),
+                          "the %s synthesizer sends no requests: \"client\" does not apply",
+                          l->state->synthesis->name);
+          pop (l, client_mark);
+        }
+      else
+        l->state->synthesis_client = g_strdup (client);
+    }
 
   pop (l, mark);
 }
@@ -1596,6 +1937,21 @@ load_root (Loader *l)
   root = json_node_get_object (root_node);
   check_keys (l, root, root_keys, NULL);
 
+  /* Before "clients", whose base URLs it allows. */
+  if (read_boolean (l, root, "allow_insecure_http", &l->state->allow_insecure_http) &&
+      l->state->allow_insecure_http)
+    {
+      gsize mark = push_member (l, "allow_insecure_http");
+
+      warn_at (l, json_object_get_member (root, "allow_insecure_http"),
+               "a plain-HTTP base URL that is not loopback is allowed: "
+               "the API key and the prompts may then travel unencrypted");
+      pop (l, mark);
+    }
+
+  /* Before the agents, which name them. */
+  load_clients (l, root);
+
   read_string (l, root, "$schema", FALSE, "a string", &text);
   if (read_string (l, root, "description", FALSE, "a string", &text))
     l->state->description = g_strdup (text);
@@ -1637,17 +1993,6 @@ load_root (Loader *l)
   load_policies (l, root);
   load_synthesis (l, root);
   load_client (l, root);
-
-  if (read_boolean (l, root, "allow_insecure_http", &l->state->allow_insecure_http) &&
-      l->state->allow_insecure_http)
-    {
-      gsize mark = push_member (l, "allow_insecure_http");
-
-      warn_at (l, json_object_get_member (root, "allow_insecure_http"),
-               "a plain-HTTP base URL that is not loopback is allowed: "
-               "the API key and the prompts may then travel unencrypted");
-      pop (l, mark);
-    }
 
   agent_settings_clear (&defaults);
 }
@@ -1727,6 +2072,7 @@ load (FjSpec      *self,
   g_free (self->sha256);
   self->sha256 = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) data, length);
   self->loaded = TRUE;
+  g_hash_table_remove_all (self->made_clients);
 
   g_list_store_splice (self->agents, 0, g_list_model_get_n_items (G_LIST_MODEL (self->agents)),
                        self->state->agents->pdata, self->state->agents->len);
@@ -1760,6 +2106,8 @@ fj_spec_finalize (GObject *object)
   g_clear_object (&self->registry);
   g_clear_object (&self->agents);
   g_clear_pointer (&self->state, state_free);
+  g_clear_pointer (&self->given_clients, g_hash_table_unref);
+  g_clear_pointer (&self->made_clients, g_hash_table_unref);
   g_free (self->path);
   g_free (self->sha256);
 
@@ -2018,6 +2366,106 @@ fj_spec_init (FjSpec *self)
 {
   self->agents = g_list_store_new (FJ_TYPE_AGENT);
   self->state = state_new ();
+  self->given_clients = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->made_clients = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+}
+
+static void
+apply_client_settings (const ClientSettings *c,
+                       FjClient             *client)
+{
+  if (c->api_version != NULL)
+    fj_client_set_api_version (client, c->api_version);
+  if (c->has_max_retries)
+    fj_client_set_max_retries (client, c->max_retries);
+  if (c->has_idle_timeout)
+    fj_client_set_idle_timeout (client, c->idle_timeout);
+  if (c->has_requests_per_minute)
+    fj_client_set_requests_per_minute (client, c->requests_per_minute);
+  if (c->has_input_tokens_per_minute)
+    fj_client_set_input_tokens_per_minute (client, c->input_tokens_per_minute);
+  if (c->has_output_tokens_per_minute)
+    fj_client_set_output_tokens_per_minute (client, c->output_tokens_per_minute);
+}
+
+/* A new client for @c: its base URL and provider, and the key from its
+ * api_key_env (an anthropic one without it keeps the environment's
+ * ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN). */
+static FjClient *
+make_named_client (const NamedClient  *c,
+                   GError            **error)
+{
+  g_autoptr(FjClient) client = NULL;
+
+  if (c->base_url != NULL)
+    client = fj_client_new_for_base_url (c->base_url);
+  else
+    client = fj_client_new ();
+  fj_client_set_provider (client, c->provider);
+
+  /* Only its own key: the Anthropic one must not go to another server. */
+  if (c->api_key_env != NULL || c->provider == FJ_PROVIDER_OPENAI)
+    {
+      fj_client_set_api_key (client, NULL);
+      fj_client_set_auth_token (client, NULL);
+    }
+
+  if (c->api_key_env != NULL)
+    {
+      const char *key = g_getenv (c->api_key_env);
+
+      if (key == NULL || *key == '\0')
+        {
+          g_set_error (error, FJ_ERROR, FJ_ERROR_AUTHENTICATION,
+                       "no credentials for client \"%s\": the environment variable %s "
+                       "(its \"api_key_env\") is %s",
+                       c->name, c->api_key_env, key == NULL ? "not set" : "empty");
+          return NULL;
+        }
+      fj_client_set_api_key (client, key);
+    }
+  else if (c->provider == FJ_PROVIDER_ANTHROPIC && !fj_client_get_has_credentials (client))
+    {
+      g_set_error (error, FJ_ERROR, FJ_ERROR_AUTHENTICATION,
+                   "no credentials for client \"%s\" (anthropic): give it \"api_key_env\", "
+                   "or set ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN", c->name);
+      return NULL;
+    }
+
+  return g_steal_pointer (&client);
+}
+
+/* The client named @name for a task: the one given to
+ * fj_spec_set_client(), else the one made earlier, else a new one; with
+ * the spec's settings for it applied. */
+static FjClient *
+ensure_named_client (FjSpec      *self,
+                     const char  *name,
+                     GError     **error)
+{
+  const NamedClient *c = find_named_client (self->state, name);
+  FjClient *client;
+
+  g_assert (c != NULL);
+
+  if (!(client = g_hash_table_lookup (self->given_clients, name)) &&
+      !(client = g_hash_table_lookup (self->made_clients, name)))
+    {
+      if (!(client = make_named_client (c, error)))
+        return NULL;
+      g_hash_table_insert (self->made_clients, g_strdup (name), client);
+    }
+
+  if (c->allow_insecure_http || self->state->allow_insecure_http)
+    fj_client_set_allow_insecure_http (client, TRUE);
+  if (!fj_client_check_base_url (client, error))
+    {
+      g_prefix_error (error, "client \"%s\": ", name);
+      return NULL;
+    }
+  apply_client_settings (&c->settings, client);
+
+  return client;
 }
 
 /* Public API */
@@ -2217,9 +2665,11 @@ fj_spec_get_description (FjSpec *self)
  * fj_spec_get_agents:
  * @self: a #FjSpec
  *
- * Gets the agents, in spec order, with the defaults applied. They have no
- * client of their own, so they send with the runner's. The model is the
- * same object across calls and loads (a load replaces its items).
+ * Gets the agents, in spec order, with the defaults applied. Those that
+ * name a client of `clients` get it as their [property@Agent:client] when
+ * [method@Spec.create_task] makes a task; the others have no client of
+ * their own, so they send with the runner's. The model is the same object
+ * across calls and loads (a load replaces its items).
  *
  * Returns: (transfer none): a [iface@Gio.ListModel] of [class@Agent]
  *
@@ -2460,19 +2910,7 @@ fj_spec_configure_client (FjSpec    *self,
     return FALSE;
 
   c = &self->state->client;
-
-  if (c->api_version != NULL)
-    fj_client_set_api_version (client, c->api_version);
-  if (c->has_max_retries)
-    fj_client_set_max_retries (client, c->max_retries);
-  if (c->has_idle_timeout)
-    fj_client_set_idle_timeout (client, c->idle_timeout);
-  if (c->has_requests_per_minute)
-    fj_client_set_requests_per_minute (client, c->requests_per_minute);
-  if (c->has_input_tokens_per_minute)
-    fj_client_set_input_tokens_per_minute (client, c->input_tokens_per_minute);
-  if (c->has_output_tokens_per_minute)
-    fj_client_set_output_tokens_per_minute (client, c->output_tokens_per_minute);
+  apply_client_settings (c, client);
 
   return TRUE;
 }
@@ -2488,11 +2926,26 @@ fj_spec_configure_client (FjSpec    *self,
  * policies, a new synthesizer (or none) and `min_successes`. @client is
  * configured with [method@Spec.configure_client].
  *
- * Each call makes new objects, so tasks do not share state. Run the task
- * on [method@Spec.get_agents] and the input.
+ * Each agent that names a client of `clients` (itself or through
+ * `defaults`) gets that client as its [property@Agent:client], and so does
+ * the synthesizer when `synthesis` names one; the others send with
+ * @client. A named client is the one given to [method@Spec.set_client],
+ * else one the spec makes (once, then kept until the next load) from its
+ * `provider` and `base_url`, with the key read from the environment
+ * variable its `api_key_env` names. That variable missing or empty, or an
+ * anthropic client without `api_key_env` and without `ANTHROPIC_API_KEY`
+ * or `ANTHROPIC_AUTH_TOKEN`, is %FJ_ERROR_AUTHENTICATION naming the client
+ * and the variable; an openai client without `api_key_env` sends no key.
+ * Each named client gets its own settings (limits, retries) and so keeps
+ * its own rate budget.
+ *
+ * Each call makes a new runner, policies and synthesizer, so tasks do not
+ * share that state; the agents and named clients are the spec's. Run the
+ * task on [method@Spec.get_agents] and the input.
  *
  * Returns: (transfer full): a new task, or %NULL with @error set (no spec
- *   loaded, or a plugin is gone from the registry)
+ *   loaded, a plugin is gone from the registry, a base URL refused or a
+ *   named client without its credentials)
  *
  * Since: 1.0
  */
@@ -2545,8 +2998,286 @@ fj_spec_create_task (FjSpec    *self,
   if (client != NULL && !fj_spec_configure_client (self, client, error))
     return NULL;
 
+  /* Resolve every client first, so a failure changes no agent. */
+  {
+    g_autoptr(GPtrArray) agent_clients = g_ptr_array_new ();
+    FjClient *synthesis_client = NULL;
+
+    for (guint i = 0; i < self->state->agents->len; i++)
+      {
+        const char *name = g_ptr_array_index (self->state->agent_clients, i);
+        FjClient *named = NULL;
+
+        if (name != NULL && !(named = ensure_named_client (self, name, error)))
+          return NULL;
+        g_ptr_array_add (agent_clients, named);
+      }
+
+    if (self->state->synthesis_client != NULL &&
+        !(synthesis_client = ensure_named_client (self, self->state->synthesis_client, error)))
+      return NULL;
+
+    for (guint i = 0; i < self->state->agents->len; i++)
+      fj_agent_set_client (g_ptr_array_index (self->state->agents, i),
+                           g_ptr_array_index (agent_clients, i));
+    if (synthesis_client != NULL)
+      g_object_set (synthesizer, "client", synthesis_client, NULL);
+  }
+
   task = fj_fork_join_task_new (runner, FJ_SYNTHESIZER (synthesizer));
   fj_fork_join_task_set_min_successes (task, self->state->min_successes);
 
   return task;
+}
+
+static const NamedClient *
+lookup_named_client (FjSpec     *self,
+                     const char *name)
+{
+  const NamedClient *c = find_named_client (self->state, name);
+
+  if (c == NULL)
+    g_critical ("%s: the spec has no client named \"%s\"", G_STRFUNC, name);
+
+  return c;
+}
+
+/**
+ * fj_spec_dup_client_names:
+ * @self: a #FjSpec
+ *
+ * Gets the names of the spec's `clients`, in spec order.
+ *
+ * Returns: (transfer full) (array zero-terminated=1): the names, possibly
+ *   none
+ *
+ * Since: 1.0
+ */
+char **
+fj_spec_dup_client_names (FjSpec *self)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+
+  g_return_val_if_fail (FJ_IS_SPEC (self), NULL);
+
+  for (guint i = 0; i < self->state->clients->len; i++)
+    g_strv_builder_add (builder, ((NamedClient *) g_ptr_array_index (self->state->clients, i))->name);
+
+  return g_strv_builder_end (builder);
+}
+
+/**
+ * fj_spec_get_client_provider:
+ * @self: a #FjSpec
+ * @name: the name of one of the spec's `clients`
+ *
+ * Gets the `provider` of the client named @name.
+ *
+ * Returns: the protocol it speaks, %FJ_PROVIDER_ANTHROPIC unless the spec
+ *   says `"openai"`
+ *
+ * Since: 1.0
+ */
+FjProvider
+fj_spec_get_client_provider (FjSpec     *self,
+                             const char *name)
+{
+  const NamedClient *c;
+
+  g_return_val_if_fail (FJ_IS_SPEC (self), FJ_PROVIDER_ANTHROPIC);
+  g_return_val_if_fail (name != NULL, FJ_PROVIDER_ANTHROPIC);
+
+  c = lookup_named_client (self, name);
+
+  return c != NULL ? c->provider : FJ_PROVIDER_ANTHROPIC;
+}
+
+/**
+ * fj_spec_get_client_base_url:
+ * @self: a #FjSpec
+ * @name: the name of one of the spec's `clients`
+ *
+ * Gets the `base_url` of the client named @name.
+ *
+ * Returns: (transfer none) (nullable): the base URL, or %NULL when the spec
+ *   gives none (an anthropic client then uses `ANTHROPIC_BASE_URL` or the
+ *   public API)
+ *
+ * Since: 1.0
+ */
+const char *
+fj_spec_get_client_base_url (FjSpec     *self,
+                             const char *name)
+{
+  const NamedClient *c;
+
+  g_return_val_if_fail (FJ_IS_SPEC (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  c = lookup_named_client (self, name);
+
+  return c != NULL ? c->base_url : NULL;
+}
+
+/**
+ * fj_spec_get_client_api_key_env:
+ * @self: a #FjSpec
+ * @name: the name of one of the spec's `clients`
+ *
+ * Gets the `api_key_env` of the client named @name: the name of the
+ * environment variable holding its key (never the key).
+ *
+ * Returns: (transfer none) (nullable): the variable's name, or %NULL
+ *
+ * Since: 1.0
+ */
+const char *
+fj_spec_get_client_api_key_env (FjSpec     *self,
+                                const char *name)
+{
+  const NamedClient *c;
+
+  g_return_val_if_fail (FJ_IS_SPEC (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  c = lookup_named_client (self, name);
+
+  return c != NULL ? c->api_key_env : NULL;
+}
+
+/**
+ * fj_spec_get_client:
+ * @self: a #FjSpec
+ * @name: the name of a client of `clients`
+ *
+ * Gets the client the agents naming @name send with: the one given to
+ * [method@Spec.set_client], else the one [method@Spec.create_task] made.
+ *
+ * Returns: (transfer none) (nullable): the client, or %NULL when none was
+ *   given or made yet
+ *
+ * Since: 1.0
+ */
+FjClient *
+fj_spec_get_client (FjSpec     *self,
+                    const char *name)
+{
+  FjClient *client;
+
+  g_return_val_if_fail (FJ_IS_SPEC (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  if ((client = g_hash_table_lookup (self->given_clients, name)))
+    return client;
+
+  return g_hash_table_lookup (self->made_clients, name);
+}
+
+/**
+ * fj_spec_set_client:
+ * @self: a #FjSpec
+ * @name: the name of a client of `clients`
+ * @client: (nullable): the client to use for @name, or %NULL to let the
+ *   spec make one again
+ *
+ * Gives the client the agents (and synthesis) naming @name send with,
+ * instead of the one [method@Spec.create_task] would make from the spec:
+ * to point it somewhere else (`forkjoin-tool run --simulate` points every
+ * client at its simulator) or to give it credentials another way. Its
+ * base URL, provider and credentials are left as they are; the spec's
+ * settings for @name (limits, retries, `allow_insecure_http`) are applied
+ * to it when a task is made. It stays given across loads, for any spec
+ * that names @name.
+ *
+ * Since: 1.0
+ */
+void
+fj_spec_set_client (FjSpec     *self,
+                    const char *name,
+                    FjClient   *client)
+{
+  g_return_if_fail (FJ_IS_SPEC (self));
+  g_return_if_fail (name != NULL);
+  g_return_if_fail (!client || FJ_IS_CLIENT (client));
+
+  if (client != NULL)
+    g_hash_table_insert (self->given_clients, g_strdup (name), g_object_ref (client));
+  else
+    g_hash_table_remove (self->given_clients, name);
+}
+
+/**
+ * fj_spec_get_agent_client_name:
+ * @self: a #FjSpec
+ * @position: the position of an agent in [method@Spec.get_agents]
+ *
+ * Gets the name of the client of `clients` the agent at @position sends
+ * with (its own `client`, else that of `defaults`).
+ *
+ * Returns: (transfer none) (nullable): the name, or %NULL when the agent
+ *   sends with the run's client
+ *
+ * Since: 1.0
+ */
+const char *
+fj_spec_get_agent_client_name (FjSpec *self,
+                               guint   position)
+{
+  g_return_val_if_fail (FJ_IS_SPEC (self), NULL);
+  g_return_val_if_fail (position < self->state->agent_clients->len, NULL);
+
+  return g_ptr_array_index (self->state->agent_clients, position);
+}
+
+/**
+ * fj_spec_get_synthesis_client_name:
+ * @self: a #FjSpec
+ *
+ * Gets the name of the client of `clients` the synthesis sends with
+ * (`synthesis.client`; the synthesis does not take it from `defaults`).
+ *
+ * Returns: (transfer none) (nullable): the name, or %NULL when the
+ *   synthesis sends with the run's client or there is none
+ *
+ * Since: 1.0
+ */
+const char *
+fj_spec_get_synthesis_client_name (FjSpec *self)
+{
+  g_return_val_if_fail (FJ_IS_SPEC (self), NULL);
+
+  return self->state->synthesis_client;
+}
+
+/**
+ * fj_spec_get_uses_default_client:
+ * @self: a #FjSpec
+ *
+ * Tells whether anything sends with the run's client (the one given to
+ * [method@Spec.create_task]): an agent without a named client, or a
+ * synthesizer that sends requests without one. When nothing does, that
+ * client needs no credentials.
+ *
+ * Returns: %TRUE when the run's client is used
+ *
+ * Since: 1.0
+ */
+gboolean
+fj_spec_get_uses_default_client (FjSpec *self)
+{
+  GType type;
+
+  g_return_val_if_fail (FJ_IS_SPEC (self), TRUE);
+
+  for (guint i = 0; i < self->state->agent_clients->len; i++)
+    if (g_ptr_array_index (self->state->agent_clients, i) == NULL)
+      return TRUE;
+
+  if (self->state->synthesis == NULL || self->state->synthesis_client != NULL)
+    return FALSE;
+
+  type = fj_plugin_registry_lookup (self->registry, FJ_PLUGIN_KIND_SYNTHESIZER,
+                                    self->state->synthesis->name);
+
+  return type != G_TYPE_INVALID && synthesizer_takes_client (type);
 }

@@ -73,6 +73,31 @@ gboolean          fj_spec_configure_client     (FjSpec            *self,
                                                 FjClient          *client,
                                                 GError           **error);
 FJ_AVAILABLE_IN_ALL
+char            **fj_spec_dup_client_names     (FjSpec            *self) G_GNUC_WARN_UNUSED_RESULT;
+FJ_AVAILABLE_IN_ALL
+FjProvider        fj_spec_get_client_provider  (FjSpec            *self,
+                                                const char        *name);
+FJ_AVAILABLE_IN_ALL
+const char       *fj_spec_get_client_base_url  (FjSpec            *self,
+                                                const char        *name);
+FJ_AVAILABLE_IN_ALL
+const char       *fj_spec_get_client_api_key_env (FjSpec          *self,
+                                                const char        *name);
+FJ_AVAILABLE_IN_ALL
+FjClient         *fj_spec_get_client           (FjSpec            *self,
+                                                const char        *name);
+FJ_AVAILABLE_IN_ALL
+void              fj_spec_set_client           (FjSpec            *self,
+                                                const char        *name,
+                                                FjClient          *client);
+FJ_AVAILABLE_IN_ALL
+const char       *fj_spec_get_agent_client_name (FjSpec           *self,
+                                                guint              position);
+FJ_AVAILABLE_IN_ALL
+const char       *fj_spec_get_synthesis_client_name (FjSpec       *self);
+FJ_AVAILABLE_IN_ALL
+gboolean          fj_spec_get_uses_default_client (FjSpec         *self);
+FJ_AVAILABLE_IN_ALL
 FjForkJoinTask   *fj_spec_create_task          (FjSpec            *self,
                                                 FjClient          *client,
                                                 GError           **error) G_GNUC_WARN_UNUSED_RESULT;

@@ -2270,6 +2270,1042 @@ test_tls (void)
   }
 }
 
+/* OpenAI Chat Completions */
+
+#define OPENAI_CLOCK_TOOLS "[{\"type\": \"function\", \"function\": {\"name\": \"clock\"," \
+  " \"description\": \"Tells the time\", \"parameters\": {\"type\": \"object\"," \
+  " \"properties\": {\"tz\": {\"type\": \"string\"}}}}}]"
+
+/* A Chat Completions body: @messages_json, or a system message (when
+ * @system is set) and a user message. */
+static char *
+openai_body_full (const char *system,
+                  const char *user,
+                  gboolean    stream,
+                  gboolean    include_usage,
+                  gint64      max_tokens,
+                  const char *tools_json,
+                  const char *messages_json)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "model");
+  json_builder_add_string_value (builder, MODEL);
+  if (max_tokens >= 0)
+    {
+      json_builder_set_member_name (builder, "max_completion_tokens");
+      json_builder_add_int_value (builder, max_tokens);
+    }
+  json_builder_set_member_name (builder, "messages");
+  if (messages_json != NULL)
+    {
+      g_autoptr(JsonParser) parser = json_parser_new ();
+
+      g_assert_true (json_parser_load_from_data (parser, messages_json, -1, NULL));
+      json_builder_add_value (builder, json_node_copy (json_parser_get_root (parser)));
+    }
+  else
+    {
+      json_builder_begin_array (builder);
+      if (system != NULL)
+        {
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "role");
+          json_builder_add_string_value (builder, "system");
+          json_builder_set_member_name (builder, "content");
+          json_builder_add_string_value (builder, system);
+          json_builder_end_object (builder);
+        }
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "role");
+      json_builder_add_string_value (builder, "user");
+      json_builder_set_member_name (builder, "content");
+      json_builder_add_string_value (builder, user);
+      json_builder_end_object (builder);
+      json_builder_end_array (builder);
+    }
+  if (tools_json != NULL)
+    {
+      g_autoptr(JsonParser) parser = json_parser_new ();
+
+      g_assert_true (json_parser_load_from_data (parser, tools_json, -1, NULL));
+      json_builder_set_member_name (builder, "tools");
+      json_builder_add_value (builder, json_node_copy (json_parser_get_root (parser)));
+    }
+  if (stream)
+    {
+      json_builder_set_member_name (builder, "stream");
+      json_builder_add_boolean_value (builder, TRUE);
+      if (include_usage)
+        {
+          json_builder_set_member_name (builder, "stream_options");
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "include_usage");
+          json_builder_add_boolean_value (builder, TRUE);
+          json_builder_end_object (builder);
+        }
+    }
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  return json_to_string (root, FALSE);
+}
+
+static char *
+openai_body (const char *system,
+             const char *user,
+             gboolean    stream)
+{
+  return openai_body_full (system, user, stream, FALSE, 1024, NULL, NULL);
+}
+
+/* A POST /v1/chat/completions with the test key as a Bearer token. */
+static SoupMessage *
+openai_new (FjSimulator *sim,
+            const char  *body)
+{
+  return message_new (sim, SOUP_METHOD_POST, "/v1/chat/completions", AUTH_BEARER, FJ_TEST_API_KEY,
+                      NULL, body);
+}
+
+static Call *
+openai_ask (SoupSession *session,
+            FjSimulator *sim,
+            const char  *system,
+            const char  *user,
+            gboolean     stream)
+{
+  g_autofree char *body = openai_body (system, user, stream);
+
+  return call_run (session, openai_new (sim, body));
+}
+
+/* Checks an OpenAI error body {"error":{"message","type","param","code"}}
+ * and returns error.message. */
+static const char *
+assert_openai_error (Call       *call,
+                     guint       status,
+                     const char *type,
+                     const char *code,
+                     JsonNode  **out_root)
+{
+  JsonNode *root;
+  JsonObject *object;
+  JsonObject *error;
+
+  g_assert_no_error (call->error);
+  g_assert_cmpuint (call->status, ==, status);
+  g_assert_cmpstr (header (call, "Content-Type"), ==, "application/json");
+  assert_request_id (header (call, "request-id"));
+
+  root = parse_json (call->text);
+  object = json_node_get_object (root);
+  g_assert_cmpuint (json_object_get_size (object), ==, 1);
+  error = json_object_get_object_member (object, "error");
+  g_assert_cmpstr (json_object_get_string_member (error, "type"), ==, type);
+  g_assert_true (json_object_get_null_member (error, "param"));
+  if (code != NULL)
+    g_assert_cmpstr (json_object_get_string_member (error, "code"), ==, code);
+  else
+    g_assert_true (json_object_get_null_member (error, "code"));
+
+  *out_root = root;
+  return json_object_get_string_member (error, "message");
+}
+
+/* The data payloads of an OpenAI stream, checking there are no event
+ * names; complete events only. */
+static GPtrArray *
+openai_payloads (const char *text)
+{
+  g_autoptr(GArray) events = parse_sse (text);
+  GPtrArray *payloads = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      Event *event = &g_array_index (events, Event, i);
+
+      g_assert_null (event->event);
+      g_ptr_array_add (payloads, g_strdup (event->data));
+    }
+
+  return payloads;
+}
+
+static JsonObject *
+chunk_choice (JsonNode *chunk)
+{
+  JsonObject *object = json_node_get_object (chunk);
+  JsonArray *choices;
+
+  if (!json_object_has_member (object, "choices"))
+    return NULL;
+  choices = json_object_get_array_member (object, "choices");
+  if (json_array_get_length (choices) == 0)
+    return NULL;
+  return json_array_get_object_element (choices, 0);
+}
+
+/* What a chunk carries: role, content, tool-head, tool-args, finish or
+ * usage. */
+static const char *
+chunk_kind (JsonNode *chunk)
+{
+  JsonObject *choice = chunk_choice (chunk);
+  JsonObject *delta;
+
+  if (choice == NULL)
+    return json_object_has_member (json_node_get_object (chunk), "usage") ? "usage" : "empty";
+  if (!json_object_get_null_member (choice, "finish_reason"))
+    return "finish";
+  delta = json_object_get_object_member (choice, "delta");
+  if (json_object_has_member (delta, "role"))
+    return "role";
+  if (json_object_has_member (delta, "tool_calls"))
+    {
+      JsonObject *call = json_array_get_object_element (json_object_get_array_member (delta, "tool_calls"), 0);
+
+      return json_object_has_member (call, "id") ? "tool-head" : "tool-args";
+    }
+  if (json_object_has_member (delta, "content"))
+    return "content";
+  return "other";
+}
+
+/* The kinds of @payloads (without [DONE]), runs folded into one. */
+static char *
+chunk_shape (GPtrArray *payloads)
+{
+  GString *shape = g_string_new (NULL);
+  const char *last = NULL;
+
+  for (guint i = 0; i < payloads->len; i++)
+    {
+      g_autoptr(JsonNode) chunk = NULL;
+      const char *kind;
+
+      if (g_str_equal (payloads->pdata[i], "[DONE]"))
+        continue;
+      chunk = parse_json (payloads->pdata[i]);
+      kind = chunk_kind (chunk);
+      if (g_strcmp0 (kind, last) == 0)
+        continue;
+      if (shape->len > 0)
+        g_string_append_c (shape, ' ');
+      g_string_append (shape, kind);
+      last = kind;
+    }
+
+  return g_string_free (shape, FALSE);
+}
+
+/* The content deltas of @payloads joined, counting them in @n_deltas. */
+static char *
+openai_stream_text (GPtrArray *payloads,
+                    guint     *n_deltas)
+{
+  GString *text = g_string_new (NULL);
+
+  *n_deltas = 0;
+  for (guint i = 0; i < payloads->len; i++)
+    {
+      g_autoptr(JsonNode) chunk = NULL;
+      JsonObject *choice;
+      JsonObject *delta;
+
+      if (g_str_equal (payloads->pdata[i], "[DONE]"))
+        continue;
+      chunk = parse_json (payloads->pdata[i]);
+      choice = chunk_choice (chunk);
+      if (choice == NULL)
+        continue;
+      delta = json_object_get_object_member (choice, "delta");
+      if (json_object_has_member (delta, "content") && !json_object_has_member (delta, "role"))
+        {
+          g_string_append (text, json_object_get_string_member (delta, "content"));
+          (*n_deltas)++;
+        }
+    }
+
+  return g_string_free (text, FALSE);
+}
+
+static char *
+openai_reply_text (Call *call)
+{
+  g_autoptr(JsonNode) root = parse_json (call->text);
+  JsonArray *choices = json_object_get_array_member (json_node_get_object (root), "choices");
+  JsonObject *message = json_object_get_object_member (json_array_get_object_element (choices, 0), "message");
+
+  return g_strdup (json_object_get_string_member (message, "content"));
+}
+
+static const char *
+openai_finish_reason (Call *call,
+                      JsonNode **out_root)
+{
+  JsonNode *root = parse_json (call->text);
+  JsonArray *choices = json_object_get_array_member (json_node_get_object (root), "choices");
+
+  *out_root = root;
+  g_assert_cmpuint (json_array_get_length (choices), ==, 1);
+  return json_object_get_string_member (json_array_get_object_element (choices, 0), "finish_reason");
+}
+
+static void
+test_openai_json_reply (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new (NULL);
+  g_autoptr(SoupSession) session = session_new ();
+  g_autofree char *body = openai_body (MARKET_SYSTEM, QUESTION, FALSE);
+  g_autoptr(Call) call = call_run (session, openai_new (sim, body));
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(JsonNode) stats = NULL;
+  g_autofree char *anthropic_text = NULL;
+  JsonObject *object;
+  JsonObject *choice;
+  JsonObject *message;
+  JsonObject *usage;
+  JsonObject *entry;
+  const char *text;
+
+  g_assert_no_error (call->error);
+  g_assert_cmpuint (call->status, ==, 200);
+  g_assert_cmpstr (header (call, "Content-Type"), ==, "application/json");
+  assert_request_id (header (call, "request-id"));
+
+  root = parse_json (call->text);
+  object = json_node_get_object (root);
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (object, "id"), "chatcmpl-"));
+  g_assert_cmpstr (json_object_get_string_member (object, "object"), ==, "chat.completion");
+  g_assert_cmpint (json_object_get_int_member (object, "created"), >, 0);
+  g_assert_cmpstr (json_object_get_string_member (object, "model"), ==, MODEL);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (object, "choices")), ==, 1);
+  choice = json_array_get_object_element (json_object_get_array_member (object, "choices"), 0);
+  g_assert_cmpint (json_object_get_int_member (choice, "index"), ==, 0);
+  g_assert_cmpstr (json_object_get_string_member (choice, "finish_reason"), ==, "stop");
+  message = json_object_get_object_member (choice, "message");
+  g_assert_cmpstr (json_object_get_string_member (message, "role"), ==, "assistant");
+  g_assert_false (json_object_has_member (message, "tool_calls"));
+  text = json_object_get_string_member (message, "content");
+  g_assert_true (g_str_has_prefix (text, "As a market analyst, on \"" QUESTION "\": "));
+  g_assert_true (g_str_has_suffix (text, "."));
+  g_assert_cmpuint (count_words (text), ==, 60);
+
+  usage = json_object_get_object_member (object, "usage");
+  g_assert_cmpint (json_object_get_int_member (usage, "prompt_tokens"), ==, strlen (body) / 4);
+  g_assert_cmpint (json_object_get_int_member (usage, "completion_tokens"), ==, 60);
+  g_assert_cmpint (json_object_get_int_member (usage, "total_tokens"), ==, strlen (body) / 4 + 60);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (usage, "prompt_tokens_details"),
+                                               "cached_tokens"), ==, 0);
+
+  entry = stats_log_entry (sim, 0, &stats);
+  g_assert_cmpstr (json_object_get_string_member (entry, "api"), ==, "openai");
+  g_assert_cmpstr (json_object_get_string_member (entry, "auth"), ==, "bearer");
+  g_assert_true (json_object_get_null_member (entry, "version"));
+  g_assert_cmpstr (json_object_get_string_member (entry, "outcome"), ==, "ok");
+  g_assert_cmpint (json_object_get_int_member (entry, "output_tokens"), ==, 60);
+
+  /* The same conversation over the Messages API gets the same words. */
+  fj_simulator_reset_stats (sim);
+  {
+    g_autoptr(Call) anthropic = ask (session, sim, MARKET_SYSTEM, QUESTION, FALSE);
+
+    anthropic_text = reply_text (anthropic);
+    g_assert_cmpstr (anthropic_text, ==, text);
+  }
+
+  /* max_completion_tokens cuts the reply: finish_reason length. */
+  {
+    g_autofree char *short_body = openai_body_full (MARKET_SYSTEM, QUESTION, FALSE, FALSE, 7, NULL, NULL);
+    g_autoptr(Call) short_call = call_run (session, openai_new (sim, short_body));
+    g_autoptr(JsonNode) short_root = NULL;
+
+    g_assert_cmpstr (openai_finish_reason (short_call, &short_root), ==, "length");
+    g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (json_node_get_object (short_root),
+                                                                                "usage"),
+                                                 "completion_tokens"), ==, 7);
+  }
+
+  /* Neither max_tokens nor max_completion_tokens is needed; a plain
+   * max_tokens works as well. */
+  {
+    g_autofree char *no_max = openai_body_full (MARKET_SYSTEM, QUESTION, FALSE, FALSE, -1, NULL, NULL);
+    g_autoptr(Call) no_max_call = call_run (session, openai_new (sim, no_max));
+    g_autoptr(Call) legacy = call_run (session, openai_new (sim, "{\"model\": \"m\", \"max_tokens\": 3,"
+                                                            " \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}"));
+    g_autoptr(JsonNode) no_max_root = NULL;
+    g_autoptr(JsonNode) legacy_root = NULL;
+
+    g_assert_cmpstr (openai_finish_reason (no_max_call, &no_max_root), ==, "stop");
+    g_assert_cmpstr (openai_finish_reason (legacy, &legacy_root), ==, "length");
+  }
+
+  /* Content as a list of parts; a tool result for an unknown call; odd
+   * tool_calls: all accepted. */
+  {
+    g_autoptr(Call) parts = call_run (session, openai_new (sim, "{\"model\": \"m\", \"messages\": ["
+                                                           " {\"role\": \"developer\", \"content\": [{\"type\": \"text\","
+                                                           "   \"text\": \"You are a poet.\"}]},"
+                                                           " {\"role\": \"user\", \"content\": [{\"type\": \"text\","
+                                                           "   \"text\": \"Why?\"}, {\"type\": \"image_url\"}]}]}"));
+    g_autoptr(Call) orphan = call_run (session, openai_new (sim, "{\"model\": \"m\", \"messages\": ["
+                                                            " {\"role\": \"user\", \"content\": \"Why?\"},"
+                                                            " {\"role\": \"assistant\", \"tool_calls\": [1, {\"id\": 2},"
+                                                            "   {\"id\": \"c\", \"function\": 3}]},"
+                                                            " {\"role\": \"tool\", \"tool_call_id\": \"c\", \"content\": \"42\"}]}"));
+    g_autofree char *parts_text = openai_reply_text (parts);
+    g_autofree char *orphan_text = openai_reply_text (orphan);
+
+    g_assert_true (g_str_has_prefix (parts_text, "As a poet, on \"Why?\": "));
+    /* No system prompt: the agent is named by the hash of "". */
+    g_assert_true (g_str_has_prefix (orphan_text, "As e3b0c442, on \"Why?\": the tool returned \"42\"."));
+  }
+
+  /* Bad requests get an OpenAI-shaped 400. */
+  {
+    static const char * const bad[] = {
+      "not json",
+      "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}",
+      "{\"model\": \"m\"}",
+      "{\"model\": \"m\", \"messages\": []}",
+      "{\"model\": \"m\", \"messages\": [{\"role\": \"robot\", \"content\": \"hi\"}]}",
+      "{\"model\": \"m\", \"messages\": [{\"role\": \"tool\", \"content\": \"hi\"}]}",
+      "{\"model\": \"m\", \"max_tokens\": -1, \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}",
+      "{\"model\": \"m\", \"stream_options\": 1, \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}",
+      "{\"model\": \"m\", \"tools\": [{\"name\": \"x\"}], \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}",
+      "{\"model\": \"m\", \"messages\": [1]}",
+      "{\"model\": \"m\", \"messages\": [{\"content\": \"hi\"}]}",
+      "{\"model\": \"m\", \"messages\": [{\"role\": \"user\", \"content\": 5}]}",
+      "{\"model\": \"m\", \"messages\": [{\"role\": \"user\", \"content\": null}]}",
+      "{\"model\": \"m\", \"stream\": \"yes\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}",
+      "{\"model\": \"m\", \"tools\": {}, \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}",
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+      {
+        g_autoptr(Call) bad_call = call_run (session, openai_new (sim, bad[i]));
+        g_autoptr(JsonNode) bad_root = NULL;
+        const char *problem = assert_openai_error (bad_call, 400, "invalid_request_error", NULL, &bad_root);
+
+        g_test_message ("%s: %s", bad[i], problem);
+        g_assert_cmpstr (problem, !=, "");
+      }
+  }
+}
+
+static void
+test_openai_stream (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new (NULL);
+  g_autoptr(SoupSession) session = session_new ();
+  g_autofree char *body = openai_body_full (MARKET_SYSTEM, QUESTION, TRUE, TRUE, 1024, NULL, NULL);
+  g_autoptr(Call) call = call_run (session, openai_new (sim, body));
+  g_autoptr(GPtrArray) payloads = NULL;
+  g_autoptr(JsonNode) first = NULL;
+  g_autoptr(JsonNode) usage_chunk = NULL;
+  g_autoptr(JsonNode) finish = NULL;
+  g_autoptr(JsonNode) stats = NULL;
+  g_autofree char *shape = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *fixture = NULL;
+  JsonObject *usage;
+  const char *id;
+  guint n_deltas;
+
+  g_assert_no_error (call->error);
+  g_assert_cmpuint (call->status, ==, 200);
+  g_assert_cmpstr (header (call, "Content-Type"), ==, "text/event-stream; charset=utf-8");
+  g_assert_true (g_str_has_suffix (call->text, "data: [DONE]\n\n"));
+
+  payloads = openai_payloads (call->text);
+  g_assert_cmpstr (payloads->pdata[payloads->len - 1], ==, "[DONE]");
+  shape = chunk_shape (payloads);
+  g_assert_cmpstr (shape, ==, "role content finish usage");
+
+  first = parse_json (payloads->pdata[0]);
+  id = json_object_get_string_member (json_node_get_object (first), "id");
+  g_assert_true (g_str_has_prefix (id, "chatcmpl-"));
+  for (guint i = 0; i + 1 < payloads->len; i++)
+    {
+      g_autoptr(JsonNode) chunk = parse_json (payloads->pdata[i]);
+      JsonObject *object = json_node_get_object (chunk);
+
+      g_assert_cmpstr (json_object_get_string_member (object, "id"), ==, id);
+      g_assert_cmpstr (json_object_get_string_member (object, "object"), ==, "chat.completion.chunk");
+      g_assert_cmpstr (json_object_get_string_member (object, "model"), ==, MODEL);
+    }
+
+  text = openai_stream_text (payloads, &n_deltas);
+  g_assert_cmpuint (n_deltas, ==, 60);
+  g_assert_true (g_str_has_prefix (text, "As a market analyst, on \"" QUESTION "\": "));
+  g_assert_cmpuint (count_words (text), ==, 60);
+
+  finish = parse_json (payloads->pdata[payloads->len - 3]);
+  g_assert_cmpstr (json_object_get_string_member (chunk_choice (finish), "finish_reason"), ==, "stop");
+  usage_chunk = parse_json (payloads->pdata[payloads->len - 2]);
+  usage = json_object_get_object_member (json_node_get_object (usage_chunk), "usage");
+  g_assert_cmpint (json_object_get_int_member (usage, "prompt_tokens"), ==, strlen (body) / 4);
+  g_assert_cmpint (json_object_get_int_member (usage, "completion_tokens"), ==, 60);
+
+  g_assert_true (json_object_get_boolean_member (stats_log_entry (sim, 0, &stats), "stream"));
+
+  /* Without stream_options.include_usage there is no usage chunk. */
+  {
+    g_autoptr(Call) plain = openai_ask (session, sim, MARKET_SYSTEM, QUESTION, TRUE);
+    g_autoptr(GPtrArray) plain_payloads = openai_payloads (plain->text);
+    g_autofree char *plain_shape = chunk_shape (plain_payloads);
+
+    g_assert_cmpstr (plain_shape, ==, "role content finish");
+    g_assert_null (strstr (plain->text, "\"usage\""));
+    g_assert_cmpstr (plain_payloads->pdata[plain_payloads->len - 1], ==, "[DONE]");
+  }
+
+  /* Every member of our chunks is one the recorded stream's chunks have. */
+  fixture = fj_test_load_fixture ("vercel-ai_openai-chat-tool-call.chunks.jsonl", NULL);
+  if (fixture != NULL)
+    {
+      g_auto(GStrv) lines = g_strsplit (fixture, "\n", -1);
+      g_autoptr(JsonNode) real_first = NULL;
+      g_autoptr(JsonNode) real_usage = NULL;
+      g_autoptr(GList) members = json_object_get_members (json_node_get_object (first));
+      g_autoptr(GList) choice_members = json_object_get_members (chunk_choice (first));
+      g_autoptr(GList) usage_members = json_object_get_members (usage);
+
+      for (guint i = 0; lines[i] != NULL; i++)
+        {
+          if (*lines[i] != '{')
+            continue;
+          if (real_first == NULL)
+            real_first = parse_json (lines[i]);
+          if (strstr (lines[i], "\"usage\":{") != NULL)
+            real_usage = parse_json (lines[i]);
+        }
+      g_assert_nonnull (real_first);
+      g_assert_nonnull (real_usage);
+      for (const GList *l = members; l; l = l->next)
+        g_assert_true (json_object_has_member (json_node_get_object (real_first), l->data));
+      for (const GList *l = choice_members; l; l = l->next)
+        g_assert_true (json_object_has_member (chunk_choice (real_first), l->data));
+      for (const GList *l = usage_members; l; l = l->next)
+        g_assert_true (json_object_has_member (json_object_get_object_member (json_node_get_object (real_usage),
+                                                                              "usage"),
+                                               l->data));
+    }
+}
+
+static void
+test_openai_tool_use (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0, \"tool_use\": {\"input\": {\"tz\": \"UTC\"}}}");
+  g_autoptr(SoupSession) session = session_new ();
+  g_autofree char *body = openai_body_full (MARKET_SYSTEM, QUESTION, FALSE, FALSE, 1024, OPENAI_CLOCK_TOOLS, NULL);
+  g_autoptr(Call) call = call_run (session, openai_new (sim, body));
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(JsonNode) expected_input = parse_json ("{\"tz\": \"UTC\"}");
+  g_autoptr(JsonNode) arguments = NULL;
+  g_autoptr(JsonNode) stats = NULL;
+  g_autofree char *messages = NULL;
+  g_autofree char *tool_id = NULL;
+  JsonObject *message;
+  JsonArray *calls;
+  JsonObject *tool_call;
+  JsonObject *function;
+
+  g_assert_cmpuint (call->status, ==, 200);
+  g_assert_cmpstr (openai_finish_reason (call, &root), ==, "tool_calls");
+  message = json_object_get_object_member (chunk_choice (root), "message");
+  g_assert_true (g_str_has_suffix (json_object_get_string_member (message, "content"), "I will use the clock tool."));
+  calls = json_object_get_array_member (message, "tool_calls");
+  g_assert_cmpuint (json_array_get_length (calls), ==, 1);
+  tool_call = json_array_get_object_element (calls, 0);
+  tool_id = g_strdup (json_object_get_string_member (tool_call, "id"));
+  g_assert_true (g_str_has_prefix (tool_id, "call_"));
+  g_assert_cmpstr (json_object_get_string_member (tool_call, "type"), ==, "function");
+  function = json_object_get_object_member (tool_call, "function");
+  g_assert_cmpstr (json_object_get_string_member (function, "name"), ==, "clock");
+  arguments = parse_json (json_object_get_string_member (function, "arguments"));
+  g_assert_true (json_node_equal (arguments, expected_input));
+  g_assert_cmpstr (json_object_get_string_member (stats_log_entry (sim, 0, &stats), "outcome"), ==, "tool_use");
+
+  /* Streamed: the call arrives in pieces by index, as in the recorded
+   * stream: id, type and name first, then the arguments. */
+  {
+    g_autofree char *stream_body = openai_body_full (MARKET_SYSTEM, QUESTION, TRUE, TRUE, 1024,
+                                                     OPENAI_CLOCK_TOOLS, NULL);
+    g_autoptr(Call) stream_call = call_run (session, openai_new (sim, stream_body));
+    g_autoptr(GPtrArray) payloads = openai_payloads (stream_call->text);
+    g_autofree char *shape = chunk_shape (payloads);
+    g_autoptr(GString) input = g_string_new (NULL);
+    g_autoptr(JsonNode) input_node = NULL;
+    g_autofree char *fixture = NULL;
+    guint n_heads = 0;
+
+    g_assert_cmpstr (shape, ==, "role content tool-head tool-args finish usage");
+    for (guint i = 0; i + 1 < payloads->len; i++)
+      {
+        g_autoptr(JsonNode) chunk = parse_json (payloads->pdata[i]);
+        JsonObject *choice = chunk_choice (chunk);
+        JsonObject *delta;
+        JsonObject *piece;
+        JsonObject *piece_function;
+
+        if (choice == NULL)
+          continue;
+        if (!json_object_get_null_member (choice, "finish_reason"))
+          g_assert_cmpstr (json_object_get_string_member (choice, "finish_reason"), ==, "tool_calls");
+        delta = json_object_get_object_member (choice, "delta");
+        if (!json_object_has_member (delta, "tool_calls"))
+          continue;
+        piece = json_array_get_object_element (json_object_get_array_member (delta, "tool_calls"), 0);
+        g_assert_cmpint (json_object_get_int_member (piece, "index"), ==, 0);
+        piece_function = json_object_get_object_member (piece, "function");
+        if (json_object_has_member (piece, "id"))
+          {
+            n_heads++;
+            g_assert_cmpstr (json_object_get_string_member (piece, "type"), ==, "function");
+            g_assert_cmpstr (json_object_get_string_member (piece_function, "name"), ==, "clock");
+          }
+        else
+          g_assert_false (json_object_has_member (piece_function, "name"));
+        g_string_append (input, json_object_get_string_member (piece_function, "arguments"));
+      }
+    g_assert_cmpuint (n_heads, ==, 1);
+    input_node = parse_json (input->str);
+    g_assert_true (json_node_equal (input_node, expected_input));
+
+    fixture = fj_test_load_fixture ("vercel-ai_openai-chat-tool-call.chunks.jsonl", NULL);
+    if (fixture != NULL)
+      {
+        g_auto(GStrv) lines = g_strsplit (fixture, "\n", -1);
+        g_autoptr(GPtrArray) real = g_ptr_array_new_with_free_func (g_free);
+        g_autofree char *real_shape = NULL;
+
+        for (guint i = 0; lines[i] != NULL; i++)
+          if (*lines[i] == '{')
+            g_ptr_array_add (real, g_strdup (lines[i]));
+        real_shape = chunk_shape (real);
+        g_assert_cmpstr (real_shape, ==, shape);
+      }
+  }
+
+  /* The next request carries the tool's result as a role: tool message. */
+  messages = g_strdup_printf ("[{\"role\": \"system\", \"content\": \"%s\"},"
+                              " {\"role\": \"user\", \"content\": \"%s\"},"
+                              " {\"role\": \"assistant\", \"content\": null, \"tool_calls\": [{\"id\": \"%s\","
+                              "   \"type\": \"function\", \"function\": {\"name\": \"clock\","
+                              "   \"arguments\": \"{\\\"tz\\\":\\\"UTC\\\"}\"}}]},"
+                              " {\"role\": \"tool\", \"tool_call_id\": \"%s\", \"content\": \"2026-11-28T10:00:00Z\"}]",
+                              MARKET_SYSTEM, QUESTION, tool_id, tool_id);
+  {
+    g_autofree char *turn2 = openai_body_full (NULL, NULL, FALSE, FALSE, 1024, OPENAI_CLOCK_TOOLS, messages);
+    g_autoptr(Call) final = call_run (session, openai_new (sim, turn2));
+    g_autoptr(JsonNode) final_root = NULL;
+    g_autofree char *text = NULL;
+
+    g_assert_cmpuint (final->status, ==, 200);
+    g_assert_cmpstr (openai_finish_reason (final, &final_root), ==, "stop");
+    text = openai_reply_text (final);
+    g_assert_true (g_str_has_prefix (text, "As a market analyst, on \"" QUESTION "\": "
+                                     "the clock tool returned \"2026-11-28T10:00:00Z\"."));
+  }
+
+  /* Without tools in the request there is no tool call. */
+  {
+    g_autoptr(Call) plain = openai_ask (session, sim, MARKET_SYSTEM, QUESTION, FALSE);
+    g_autoptr(JsonNode) plain_root = NULL;
+
+    g_assert_cmpstr (openai_finish_reason (plain, &plain_root), ==, "stop");
+  }
+}
+
+static void
+test_openai_agents (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0, \"agents\": ["
+                                                      " {\"name\": \"market-analyst\", \"match\": \"market analyst\","
+                                                      "  \"output_tokens\": 5},"
+                                                      " {\"name\": \"refuser\", \"match\": \"technical\", \"refusal\": true}]}");
+  g_autoptr(SoupSession) session = session_new ();
+  g_autoptr(Call) market = openai_ask (session, sim, MARKET_SYSTEM, QUESTION, FALSE);
+  g_autoptr(Call) tech = openai_ask (session, sim, TECH_SYSTEM, QUESTION, FALSE);
+  g_autoptr(Call) tech_stream = openai_ask (session, sim, TECH_SYSTEM, QUESTION, TRUE);
+  g_autoptr(JsonNode) market_root = NULL;
+  g_autoptr(JsonNode) tech_root = NULL;
+  g_autoptr(JsonNode) stats = NULL;
+  g_autofree char *tech_text = NULL;
+  JsonObject *entry;
+
+  /* The override matches the first system message. */
+  g_assert_cmpstr (openai_finish_reason (market, &market_root), ==, "stop");
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (json_node_get_object (market_root),
+                                                                              "usage"),
+                                               "completion_tokens"), ==, 5);
+  entry = stats_log_entry (sim, 0, &stats);
+  g_assert_cmpstr (json_object_get_string_member (entry, "agent"), ==, "market-analyst");
+
+  /* A refusal is finish_reason content_filter. */
+  g_assert_cmpstr (openai_finish_reason (tech, &tech_root), ==, "content_filter");
+  tech_text = openai_reply_text (tech);
+  g_assert_cmpstr (tech_text, ==, "I can't help with that request.");
+  g_assert_nonnull (strstr (tech_stream->text, "\"finish_reason\":\"content_filter\""));
+  g_assert_true (g_str_has_suffix (tech_stream->text, "data: [DONE]\n\n"));
+}
+
+static void
+test_openai_rate_limit (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0, \"rate_limits\": {\"requests_per_minute\": 2}}");
+  g_autoptr(SoupSession) session = session_new ();
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(Call) call = openai_ask (session, sim, MARKET_SYSTEM, QUESTION, FALSE);
+
+      g_assert_cmpuint (call->status, ==, 200);
+      g_assert_cmpstr (header (call, "anthropic-ratelimit-requests-limit"), ==, "2");
+    }
+
+  {
+    g_autoptr(Call) call = openai_ask (session, sim, MARKET_SYSTEM, QUESTION, TRUE);
+    g_autoptr(JsonNode) root = NULL;
+    g_autoptr(JsonNode) stats = NULL;
+    guint64 seconds;
+
+    assert_openai_error (call, 429, "rate_limit_error", "rate_limit_exceeded", &root);
+    g_assert_true (g_ascii_string_to_unsigned (header (call, "retry-after"), 10, 1, 40, &seconds, NULL));
+    g_assert_cmpstr (json_object_get_string_member (stats_log_entry (sim, 2, &stats), "outcome"), ==, "rate-limited");
+  }
+
+  /* Both APIs draw on the same buckets. */
+  {
+    g_autoptr(Call) call = ask (session, sim, MARKET_SYSTEM, QUESTION, FALSE);
+    g_autoptr(JsonNode) root = NULL;
+
+    assert_error_body (call, 429, "rate_limit_error", &root);
+  }
+}
+
+static void
+test_openai_failure_status (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0, \"failures\": ["
+                                                      " {\"status\": 503, \"attempts\": 1, \"retry_after\": 2,"
+                                                      "  \"retry_after_ms\": 1500}]}");
+  g_autoptr(SoupSession) session = session_new ();
+  g_autoptr(Call) first = openai_ask (session, sim, MARKET_SYSTEM, QUESTION, FALSE);
+  g_autoptr(Call) retry = openai_ask (session, sim, MARKET_SYSTEM, QUESTION, FALSE);
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(JsonNode) stats = NULL;
+  JsonObject *entry;
+
+  assert_openai_error (first, 503, "api_error", NULL, &root);
+  g_assert_cmpstr (header (first, "retry-after"), ==, "2");
+  g_assert_cmpstr (header (first, "retry-after-ms"), ==, "1500");
+  g_assert_cmpuint (retry->status, ==, 200);
+
+  entry = stats_log_entry (sim, 0, &stats);
+  g_assert_cmpstr (json_object_get_string_member (entry, "outcome"), ==, "http-503");
+  g_assert_cmpint (json_object_get_int_member (entry, "attempt"), ==, 1);
+}
+
+static void
+test_openai_fault_drop (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0, \"failures\": ["
+                                                      " {\"fault\": \"drop\", \"after_tokens\": 5}]}");
+  g_autoptr(SoupSession) session = session_new ();
+  g_autofree char *body = openai_body_full (MARKET_SYSTEM, QUESTION, TRUE, TRUE, 1024, NULL, NULL);
+  g_autoptr(StreamRead) sr = stream_read_start (session, openai_new (sim, body));
+  g_autoptr(GPtrArray) payloads = NULL;
+  g_autoptr(JsonNode) stats = NULL;
+  g_autofree char *complete = NULL;
+  g_autofree char *text = NULL;
+  const char *end;
+  JsonObject *entry;
+  guint n_deltas;
+
+  fj_test_wait_for (&sr->done, 30);
+  g_assert_cmpuint (sr->status, ==, 200);
+  g_assert_nonnull (sr->error);
+  g_test_message ("stream broke with: %s", sr->error->message);
+
+  /* It broke off inside a chunk: read the complete ones. */
+  end = g_strrstr (sr->text->str, "\n\n");
+  g_assert_nonnull (end);
+  g_assert_cmpstr (end + 2, !=, "");
+  complete = g_strndup (sr->text->str, end + 2 - sr->text->str);
+  payloads = openai_payloads (complete);
+  text = openai_stream_text (payloads, &n_deltas);
+  g_assert_cmpuint (n_deltas, ==, 5);
+  g_assert_true (g_str_has_prefix (text, "As a market"));
+  g_assert_null (strstr (sr->text->str, "[DONE]"));
+  g_assert_null (strstr (sr->text->str, "\"usage\""));
+
+  wait_until_idle (sim);
+  entry = stats_log_entry (sim, 0, &stats);
+  g_assert_cmpstr (json_object_get_string_member (entry, "outcome"), ==, "drop");
+  g_assert_cmpstr (json_object_get_string_member (entry, "fault"), ==, "drop");
+  g_assert_cmpstr (json_object_get_string_member (entry, "api"), ==, "openai");
+  g_assert_cmpint (json_object_get_int_member (entry, "output_tokens"), ==, 5);
+
+  {
+    /* A JSON reply breaks off halfway through its body. */
+    g_autoptr(Call) call = openai_ask (session, sim, MARKET_SYSTEM, QUESTION, FALSE);
+
+    g_assert_nonnull (call->error);
+    g_assert_cmpuint (call->status, ==, 200);
+  }
+}
+
+static void
+test_openai_fault_malformed (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0, \"failures\": ["
+                                                      " {\"fault\": \"malformed_json\", \"after_tokens\": 2}]}");
+  g_autoptr(SoupSession) session = session_new ();
+  g_autoptr(Call) call = openai_ask (session, sim, MARKET_SYSTEM, QUESTION, FALSE);
+  g_autoptr(Call) stream_call = openai_ask (session, sim, MARKET_SYSTEM, QUESTION, TRUE);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GPtrArray) payloads = NULL;
+  guint broken = 0;
+
+  g_assert_cmpuint (call->status, ==, 200);
+  g_assert_cmpstr (header (call, "Content-Type"), ==, "application/json");
+  g_assert_false (json_parser_load_from_data (parser, call->text, -1, NULL));
+
+  g_assert_no_error (stream_call->error);
+  g_assert_cmpuint (stream_call->status, ==, 200);
+  payloads = openai_payloads (stream_call->text);
+  /* role, two content chunks, then the broken one. */
+  g_assert_cmpuint (payloads->len, ==, 4);
+  for (guint i = 0; i < payloads->len; i++)
+    {
+      g_autoptr(JsonParser) chunk_parser = json_parser_new ();
+
+      if (!json_parser_load_from_data (chunk_parser, payloads->pdata[i], -1, NULL))
+        broken++;
+    }
+  g_assert_cmpuint (broken, ==, 1);
+  g_assert_null (strstr (stream_call->text, "[DONE]"));
+}
+
+static void
+test_openai_fault_error_event (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0, \"failures\": ["
+                                                      " {\"fault\": \"error_event\", \"after_tokens\": 3}]}");
+  g_autoptr(SoupSession) session = session_new ();
+  g_autoptr(Call) call = openai_ask (session, sim, MARKET_SYSTEM, QUESTION, TRUE);
+  g_autoptr(GPtrArray) payloads = openai_payloads (call->text);
+  g_autoptr(JsonNode) last = NULL;
+  g_autofree char *text = NULL;
+  JsonObject *error;
+  guint n_deltas;
+
+  g_assert_no_error (call->error);
+  g_assert_cmpuint (call->status, ==, 200);
+  text = openai_stream_text (payloads, &n_deltas);
+  g_assert_cmpuint (n_deltas, ==, 3);
+
+  /* An {"error": …} chunk, as the openai SDK raises on, and no [DONE]. */
+  last = parse_json (payloads->pdata[payloads->len - 1]);
+  error = json_object_get_object_member (json_node_get_object (last), "error");
+  g_assert_nonnull (error);
+  g_assert_cmpstr (json_object_get_string_member (error, "type"), ==, "overloaded_error");
+  g_assert_cmpstr (json_object_get_string_member (error, "message"), !=, "");
+  g_assert_null (strstr (call->text, "[DONE]"));
+
+  {
+    g_autoptr(Call) json_call = openai_ask (session, sim, MARKET_SYSTEM, QUESTION, FALSE);
+    g_autoptr(JsonNode) root = NULL;
+
+    assert_openai_error (json_call, 529, "overloaded_error", NULL, &root);
+  }
+}
+
+static void
+test_openai_fault_trickle (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0, \"failures\": ["
+                                                      " {\"fault\": \"trickle\", \"interval\": 0.05}]}");
+  g_autoptr(SoupSession) session = session_new ();
+  g_autofree char *body = openai_body (MARKET_SYSTEM, QUESTION, TRUE);
+  g_autoptr(StreamRead) sr = stream_read_start (session, openai_new (sim, body));
+  g_autoptr(JsonNode) stats = NULL;
+  JsonObject *entry;
+  guint pings = 0;
+
+  /* Keep-alive comment lines keep coming after the role chunk, and
+   * nothing else. */
+  for (guint i = 0; pings < 3; i++)
+    {
+      g_assert_false (sr->done);
+      g_assert_cmpuint (i, <, 200);
+      fj_test_run_for (0.1);
+      pings = 0;
+      for (const char *p = sr->text->str; (p = strstr (p, "\n: ping\n")) != NULL; p++)
+        pings++;
+    }
+  g_assert_cmpuint (sr->status, ==, 200);
+  g_assert_true (g_str_has_prefix (sr->text->str, "data: {"));
+  g_assert_null (strstr (sr->text->str, "\"content\":\"As"));
+  g_assert_null (strstr (sr->text->str, "event:"));
+
+  g_cancellable_cancel (sr->cancellable);
+  fj_test_wait_for (&sr->done, 10);
+  g_clear_object (&sr->stream);
+
+  wait_for_disconnects (sim, 1, 10);
+  entry = stats_log_entry (sim, 0, &stats);
+  g_assert_cmpstr (json_object_get_string_member (entry, "outcome"), ==, "client-closed");
+  g_assert_cmpstr (json_object_get_string_member (entry, "fault"), ==, "trickle");
+}
+
+static void
+test_openai_pacing (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0.2, \"output_tokens\": 10,"
+                                                      " \"tokens_per_second\": 20}");
+  g_autoptr(SoupSession) session = session_new ();
+  g_autofree char *body = openai_body (MARKET_SYSTEM, QUESTION, TRUE);
+  g_autoptr(StreamRead) sr = stream_read_start (session, openai_new (sim, body));
+  g_autoptr(GPtrArray) payloads = NULL;
+  g_autofree char *text = NULL;
+  guint n_deltas;
+  gint64 start;
+
+  fj_test_wait_for (&sr->done, 30);
+  g_assert_no_error (sr->error);
+  payloads = openai_payloads (sr->text->str);
+  text = openai_stream_text (payloads, &n_deltas);
+  g_assert_cmpuint (n_deltas, ==, 10);
+  /* The latency, then 10 tokens at 20 a second. */
+  g_assert_cmpint (sr->finished - sr->started, >=, 650000);
+
+  start = g_get_monotonic_time ();
+  {
+    g_autoptr(Call) call = openai_ask (session, sim, MARKET_SYSTEM, QUESTION, FALSE);
+
+    g_assert_cmpuint (call->status, ==, 200);
+    g_assert_cmpint (g_get_monotonic_time () - start, >=, 650000);
+  }
+}
+
+static void
+test_openai_credentials (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new (NULL);
+  g_autoptr(SoupSession) session = session_new ();
+  g_autofree char *body = openai_body (MARKET_SYSTEM, QUESTION, FALSE);
+  g_autoptr(JsonNode) stats = NULL;
+  JsonObject *entry;
+
+  {
+    /* A wrong Bearer key. */
+    g_autoptr(Call) call = call_run (session, message_new (sim, SOUP_METHOD_POST, "/v1/chat/completions",
+                                                           AUTH_BEARER, "sk-wrong-key-123", NULL, body));
+    g_autoptr(JsonNode) root = NULL;
+    const char *problem = assert_openai_error (call, 401, "authentication_error", "invalid_api_key", &root);
+
+    g_assert_null (strstr (problem, "sk-wrong-key-123"));
+    g_assert_null (strstr (call->text, "sk-wrong-key-123"));
+    fj_test_assert_no_key (call->text);
+  }
+  {
+    /* No key at all, or one as x-api-key only: OpenAI servers take Bearer. */
+    g_autoptr(Call) none = call_run (session, message_new (sim, SOUP_METHOD_POST, "/v1/chat/completions",
+                                                           AUTH_NONE, NULL, NULL, body));
+    g_autoptr(Call) x_api_key = call_run (session, message_new (sim, SOUP_METHOD_POST, "/v1/chat/completions",
+                                                                AUTH_KEY, FJ_TEST_API_KEY, NULL, body));
+    g_autoptr(JsonNode) none_root = NULL;
+    g_autoptr(JsonNode) key_root = NULL;
+
+    assert_openai_error (none, 401, "authentication_error", "invalid_api_key", &none_root);
+    assert_openai_error (x_api_key, 401, "authentication_error", "invalid_api_key", &key_root);
+  }
+  {
+    /* Only POST. */
+    g_autoptr(Call) get = call_run (session, message_new (sim, SOUP_METHOD_GET, "/v1/chat/completions",
+                                                          AUTH_BEARER, FJ_TEST_API_KEY, NULL, NULL));
+    g_autoptr(JsonNode) root = NULL;
+
+    assert_openai_error (get, 405, "invalid_request_error", NULL, &root);
+  }
+
+  entry = stats_log_entry (sim, 0, &stats);
+  g_assert_cmpstr (json_object_get_string_member (entry, "outcome"), ==, "unauthorized");
+  g_assert_cmpstr (json_object_get_string_member (entry, "auth"), ==, "bearer");
+  assert_no_key_in_stats (sim);
+
+  /* A simulator without a key takes any key or none, like a local server. */
+  fj_simulator_set_api_key (sim, NULL);
+  {
+    g_autoptr(Call) none = call_run (session, message_new (sim, SOUP_METHOD_POST, "/v1/chat/completions",
+                                                           AUTH_NONE, NULL, NULL, body));
+    g_autoptr(Call) any = call_run (session, message_new (sim, SOUP_METHOD_POST, "/v1/chat/completions",
+                                                          AUTH_BEARER, "ollama", NULL, body));
+    g_autoptr(JsonNode) stats2 = NULL;
+
+    g_assert_cmpuint (none->status, ==, 200);
+    g_assert_cmpuint (any->status, ==, 200);
+    entry = stats_log_entry (sim, 4, &stats2);
+    g_assert_true (json_object_get_null_member (entry, "auth"));
+    g_assert_cmpstr (json_object_get_string_member (entry, "outcome"), ==, "ok");
+  }
+}
+
+static void
+test_openai_stats (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new (NULL);
+  g_autoptr(SoupSession) session = session_new ();
+  g_autoptr(Call) anthropic = ask (session, sim, MARKET_SYSTEM, QUESTION, FALSE);
+  g_autoptr(Call) openai = openai_ask (session, sim, MARKET_SYSTEM, QUESTION, TRUE);
+  g_autoptr(Call) missing = call_run (session, message_new (sim, SOUP_METHOD_POST, "/v1/completions",
+                                                            AUTH_BEARER, FJ_TEST_API_KEY, NULL, "{}"));
+  g_autoptr(Call) served = call_run (session, message_new (sim, SOUP_METHOD_GET, "/__stats",
+                                                           AUTH_NONE, NULL, NULL, NULL));
+  g_autoptr(JsonNode) stats = fj_simulator_get_stats (sim);
+  g_autoptr(JsonNode) served_stats = NULL;
+  g_autofree char *market = agent_key (MARKET_SYSTEM);
+  JsonObject *object = json_node_get_object (stats);
+  JsonObject *api = json_object_get_object_member (object, "api");
+  JsonArray *log = json_object_get_array_member (object, "log");
+
+  g_assert_cmpuint (anthropic->status, ==, 200);
+  g_assert_cmpuint (openai->status, ==, 200);
+  g_assert_cmpuint (missing->status, ==, 404);
+
+  g_assert_cmpint (json_object_get_int_member (api, "anthropic"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (api, "openai"), ==, 1);
+  g_assert_cmpuint (json_array_get_length (log), ==, 3);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (log, 0), "api"), ==, "anthropic");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (log, 1), "api"), ==, "openai");
+  g_assert_true (json_object_get_null_member (json_array_get_object_element (log, 2), "api"));
+  /* Both conversations are the same agent's: the second is attempt 2. */
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (json_object_get_object_member (object, "agents"),
+                                                                              market),
+                                               "attempts"), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (log, 1), "attempt"), ==, 2);
+
+  g_assert_cmpuint (served->status, ==, 200);
+  served_stats = parse_json (served->text);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (json_node_get_object (served_stats),
+                                                                              "api"),
+                                               "openai"), ==, 1);
+
+  fj_simulator_reset_stats (sim);
+  {
+    g_autoptr(JsonNode) reset = fj_simulator_get_stats (sim);
+
+    g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (json_node_get_object (reset), "api"),
+                                                 "openai"), ==, 0);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2313,6 +3349,19 @@ main (int   argc,
   g_test_add_func ("/Forkjoin/Simulator/research-team-scenario", test_research_team_scenario);
   g_test_add_func ("/Forkjoin/Simulator/idle-connection-closed", test_idle_connection_closed);
   g_test_add_func ("/Forkjoin/Simulator/tls", test_tls);
+  g_test_add_func ("/Forkjoin/Simulator/openai-json-reply", test_openai_json_reply);
+  g_test_add_func ("/Forkjoin/Simulator/openai-stream", test_openai_stream);
+  g_test_add_func ("/Forkjoin/Simulator/openai-tool-use", test_openai_tool_use);
+  g_test_add_func ("/Forkjoin/Simulator/openai-agents", test_openai_agents);
+  g_test_add_func ("/Forkjoin/Simulator/openai-rate-limit", test_openai_rate_limit);
+  g_test_add_func ("/Forkjoin/Simulator/openai-failure-status", test_openai_failure_status);
+  g_test_add_func ("/Forkjoin/Simulator/openai-fault-drop", test_openai_fault_drop);
+  g_test_add_func ("/Forkjoin/Simulator/openai-fault-malformed", test_openai_fault_malformed);
+  g_test_add_func ("/Forkjoin/Simulator/openai-fault-error-event", test_openai_fault_error_event);
+  g_test_add_func ("/Forkjoin/Simulator/openai-fault-trickle", test_openai_fault_trickle);
+  g_test_add_func ("/Forkjoin/Simulator/openai-pacing", test_openai_pacing);
+  g_test_add_func ("/Forkjoin/Simulator/openai-credentials", test_openai_credentials);
+  g_test_add_func ("/Forkjoin/Simulator/openai-stats", test_openai_stats);
 
   return g_test_run ();
 }

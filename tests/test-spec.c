@@ -587,7 +587,7 @@ test_spec_unknown_keys (void)
                      "max_concurrent, deadline, agent_timeout");
   assert_spec_error ("{'agents': [{'name': 'a'}], 'x y': 1}",
                      "t.json:1:29: [\"x y\"]: unknown key; valid keys here: $schema, description, input, "
-                     "defaults, agents, min_successes, runner, policies, synthesis, client, allow_insecure_http");
+                     "defaults, agents, min_successes, runner, policies, synthesis, client, clients, allow_insecure_http");
   /* A key of another level: where it belongs. */
   assert_spec_error ("{'deadline': 5, 'model': 'x',\n"
                      " 'agents': [{'name': 'a', 'min_successes': 1, 'max_retries': 1}]}",
@@ -603,8 +603,305 @@ static void
 test_spec_named_client (void)
 {
   assert_spec_error ("{'agents': [{'name': 'a', 'client': 'local'}]}",
-                     "t.json:1:27: agents[0].client: named clients are not supported yet; "
-                     "remove \"client\" and the agent uses the run's client");
+                     "t.json:1:37: agents[0].client: no client named \"local\": the spec has no "
+                     "\"clients\" (leave \"client\" out to use the run's client)");
+}
+
+#define LOCAL "'local': {'provider': 'openai', 'base_url': 'http://localhost:11434/v1'}"
+
+/* The "clients" map: what it keeps, and who names which client. */
+static void
+test_spec_clients (void)
+{
+  g_autoptr(FjSpec) spec = load_ok ("{'clients': {" LOCAL ","
+                                    "   'cloud': {'api_key_env': 'FJ_TEST_CLOUD_KEY', 'max_retries': 4,"
+                                    "             'base_url': 'https://api.example.com'}},"
+                                    " 'defaults': {'client': 'local'},"
+                                    " 'agents': [{'name': 'a'}, {'name': 'b', 'client': 'cloud'}],"
+                                    " 'synthesis': {'plugin': 'llm', 'client': 'cloud', 'max_turns': 2}}");
+  g_auto(GStrv) names = fj_spec_dup_client_names (spec);
+  g_autoptr(FjSpec) plain = load_ok ("{'agents': [{'name': 'a'}], 'synthesis': {'plugin': 'concat'}}");
+  g_auto(GStrv) none = fj_spec_dup_client_names (plain);
+
+  g_assert_cmpuint (g_strv_length (names), ==, 2);
+  g_assert_cmpstr (names[0], ==, "local");
+  g_assert_cmpstr (names[1], ==, "cloud");
+  g_assert_cmpint (fj_spec_get_client_provider (spec, "local"), ==, FJ_PROVIDER_OPENAI);
+  g_assert_cmpint (fj_spec_get_client_provider (spec, "cloud"), ==, FJ_PROVIDER_ANTHROPIC);
+  g_assert_cmpstr (fj_spec_get_client_base_url (spec, "local"), ==, "http://localhost:11434/v1");
+  g_assert_cmpstr (fj_spec_get_client_base_url (spec, "cloud"), ==, "https://api.example.com");
+  g_assert_null (fj_spec_get_client_api_key_env (spec, "local"));
+  g_assert_cmpstr (fj_spec_get_client_api_key_env (spec, "cloud"), ==, "FJ_TEST_CLOUD_KEY");
+  g_assert_cmpstr (fj_spec_get_agent_client_name (spec, 0), ==, "local");
+  g_assert_cmpstr (fj_spec_get_agent_client_name (spec, 1), ==, "cloud");
+  g_assert_cmpstr (fj_spec_get_synthesis_client_name (spec), ==, "cloud");
+  g_assert_false (fj_spec_get_uses_default_client (spec));
+  g_assert_null (fj_spec_get_client (spec, "local"));
+
+  /* null: the run's client, whatever defaults say. */
+  {
+    g_autoptr(FjSpec) back = load_ok ("{'clients': {" LOCAL "}, 'defaults': {'client': 'local'},"
+                                      " 'agents': [{'name': 'a'}, {'name': 'b', 'client': null}]}");
+
+    g_assert_cmpstr (fj_spec_get_agent_client_name (back, 0), ==, "local");
+    g_assert_null (fj_spec_get_agent_client_name (back, 1));
+    g_assert_true (fj_spec_get_uses_default_client (back));
+  }
+
+  g_assert_cmpuint (g_strv_length (none), ==, 0);
+  g_assert_null (fj_spec_get_agent_client_name (plain, 0));
+  g_assert_null (fj_spec_get_synthesis_client_name (plain));
+  g_assert_true (fj_spec_get_uses_default_client (plain));
+
+  /* An llm synthesis without a client of its own uses the run's. */
+  {
+    g_autoptr(FjSpec) synth = load_ok ("{'clients': {" LOCAL "}, 'agents': [{'name': 'a', 'client': 'local'}],"
+                                       " 'synthesis': {'plugin': 'llm'}}");
+    g_autoptr(FjSpec) concat = load_ok ("{'clients': {" LOCAL "}, 'agents': [{'name': 'a', 'client': 'local'}],"
+                                        " 'synthesis': {'plugin': 'concat'}}");
+
+    g_assert_true (fj_spec_get_uses_default_client (synth));
+    g_assert_false (fj_spec_get_uses_default_client (concat));
+  }
+}
+
+static void
+test_spec_client_errors (void)
+{
+  assert_spec_error ("{'clients': {" LOCAL "}, 'agents': [{'name': 'a', 'client': 'locl'}]}",
+                     "t.json:1:124: agents[0].client: no client named \"locl\"; did you mean \"local\"? "
+                     "(clients: local)");
+  assert_spec_error ("{'clients': {" LOCAL "}, 'agents': [{'name': 'a'}], 'defaults': {'client': 'far'}}",
+                     "t.json:1:139: defaults.client: no client named \"far\" (clients: local)");
+  assert_spec_error ("{'clients': {" LOCAL "}, 'agents': [{'name': 'a', 'client': 3}]}",
+                     "t.json:1:124: agents[0].client: expected the name of a client from \"clients\", got 3");
+  assert_spec_error ("{'clients': {" LOCAL "}, 'agents': [{'name': 'a'}], 'synthesis': {'plugin': 'llm', 'client': 'lcal'}}",
+                     "t.json:1:157: synthesis.client: no client named \"lcal\"; did you mean \"local\"? "
+                     "(clients: local)");
+  assert_spec_error ("{'clients': {" LOCAL "}, 'agents': [{'name': 'a'}], 'synthesis': {'plugin': 'concat', 'client': 'local'}}",
+                     "t.json:1:150: synthesis.client: the concat synthesizer sends no requests: "
+                     "\"client\" does not apply");
+  assert_spec_error ("{'clients': [], 'agents': [{'name': 'a', 'client': 'x'}]}",
+                     "t.json:1:13: clients: expected an object (client names and their settings), got an array");
+  assert_spec_error ("{'clients': {'x': 'openai'}, 'agents': [{'name': 'a'}]}",
+                     "t.json:1:19: clients.x: expected an object (the client's provider, base_url, ...), got \"openai\"");
+  assert_spec_error ("{'clients': {'': {}}, 'agents': [{'name': 'a'}]}",
+                     "t.json:1:14: clients[\"\"]: a client needs a name (a non-empty key)");
+  assert_spec_error ("{'clients': {'x': {'provider': 'azure'}}, 'agents': [{'name': 'a'}]}",
+                     "t.json:1:32: clients.x.provider: unknown provider \"azure\" (providers: anthropic, openai)");
+  assert_spec_error ("{'clients': {'x': {'provider': 'openai', 'base_url': 'http://localhost/v1', "
+                     "'api_version': '2023-06-01'}}, 'agents': [{'name': 'a'}]}",
+                     "t.json:1:77: clients.x.api_version: \"api_version\" is the anthropic-version header: "
+                     "an openai client sends none");
+  assert_spec_error ("{'clients': {'x': {'base_url': 'ftp://example.com'}}, 'agents': [{'name': 'a'}]}",
+                     "t.json:1:32: clients.x.base_url: expected an http:// or https:// URL with a host, "
+                     "got \"ftp://example.com\"");
+  /* A key pasted instead of a variable's name is never repeated. */
+  assert_spec_error ("{'clients': {'x': {'api_key_env': 'sk-ant-secret-123'}}, 'agents': [{'name': 'a'}]}",
+                     "t.json:1:35: clients.x.api_key_env: expected the name of an environment variable "
+                     "(letters, digits and _), not the key itself");
+  assert_spec_error ("{'clients': {'x': {'modle': 'm', 'max_retries': -1}}, 'agents': [{'name': 'a'}]}",
+                     "t.json:1:20: clients.x.modle: unknown key; valid keys here: provider, base_url, "
+                     "api_key_env, allow_insecure_http, api_version, max_retries, idle_timeout, "
+                     "requests_per_minute, input_tokens_per_minute, output_tokens_per_minute\n"
+                     "t.json:1:49: clients.x.max_retries: must be at least 0, got -1");
+  assert_spec_error ("{'clients': {'x': {}}, 'agents': [{'name': 'a', 'base_url': 'http://localhost'}]}",
+                     "t.json:1:49: agents[0].base_url: unknown key here; \"base_url\" belongs in an entry "
+                     "of \"clients\"");
+  /* A duplicate client name: the JSON's duplicate key. */
+  assert_spec_error ("{'clients': {'x': {}, 'x': {}}, 'agents': [{'name': 'a'}]}",
+                     "t.json:1:23: clients.x: duplicate key \"x\" (first at line 1, column 14)");
+}
+
+/* Plain HTTP off loopback: refused at load unless the client or the
+ * spec allows it, which is a warning. */
+static void
+test_spec_client_insecure_http (void)
+{
+  assert_spec_error ("{'clients': {'lab': {'provider': 'openai', 'base_url': 'http://10.0.0.5/v1'}},"
+                     " 'agents': [{'name': 'a'}]}",
+                     "t.json:1:56: clients.lab.base_url: refusing the plain-HTTP base URL "
+                     "http://10.0.0.5/v1: it is not loopback, and the key and the prompts would travel "
+                     "unencrypted; use https, or set \"allow_insecure_http\": true in this client");
+
+  {
+    g_autoptr(FjSpec) own = load_ok ("{'clients': {'lab': {'provider': 'openai', 'base_url': 'http://10.0.0.5/v1',"
+                                     " 'allow_insecure_http': true}}, 'agents': [{'name': 'a', 'client': 'lab'}]}");
+    g_autoptr(FjSpec) top = load_ok ("{'allow_insecure_http': true, 'clients': {'lab': {'provider': 'openai',"
+                                     " 'base_url': 'http://10.0.0.5/v1'}}, 'agents': [{'name': 'a', 'client': 'lab'}]}");
+    g_autoptr(FjForkJoinTask) task = NULL;
+    g_autoptr(GError) error = NULL;
+    const char * const *warnings = fj_spec_get_warnings (own);
+
+    g_assert_nonnull (warnings[0]);
+    g_assert_null (warnings[1]);
+    g_assert_nonnull (strstr (warnings[0], "client \"lab\""));
+
+    task = fj_spec_create_task (own, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_true (fj_client_get_allow_insecure_http (fj_spec_get_client (own, "lab")));
+    g_clear_object (&task);
+    task = fj_spec_create_task (top, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_true (fj_client_get_allow_insecure_http (fj_spec_get_client (top, "lab")));
+  }
+}
+
+/* The clients a task is made with: made from the spec, with their own
+ * settings and keys, or given by the caller. */
+static void
+test_spec_client_create_task (void)
+{
+  g_autoptr(FjSpec) spec = load_ok ("{'clients': {'local': {'provider': 'openai', 'base_url': 'http://localhost:11434/v1',"
+                                    "                       'max_retries': 1, 'requests_per_minute': 30},"
+                                    "   'keyed': {'provider': 'openai', 'base_url': 'http://127.0.0.1:9/v1',"
+                                    "             'api_key_env': 'FJ_TEST_KEYED_KEY'},"
+                                    "   'cloud': {'api_version': '2026-10-21', 'base_url': 'http://127.0.0.1:9'}},"
+                                    " 'client': {'max_retries': 7},"
+                                    " 'agents': [{'name': 'a', 'client': 'local'}, {'name': 'b'},"
+                                    "            {'name': 'c', 'client': 'keyed'}],"
+                                    " 'synthesis': {'plugin': 'llm', 'client': 'cloud'}}");
+  g_autoptr(FjClient) run_client = fj_client_new_for_base_url ("http://127.0.0.1:9");
+  g_autoptr(FjClient) given = fj_client_new_for_base_url ("http://127.0.0.1:9/v1");
+  g_autoptr(FjForkJoinTask) task = NULL;
+  g_autoptr(FjForkJoinTask) again = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FjClient) synthesis_client = NULL;
+  FjClient *local;
+  FjClient *keyed;
+  FjClient *cloud;
+
+  /* The key's variable is missing, then empty: named, never a key. */
+  g_unsetenv ("FJ_TEST_KEYED_KEY");
+  g_setenv ("ANTHROPIC_API_KEY", "sk-ant-from-env", TRUE);
+  g_assert_null (fj_spec_create_task (spec, run_client, &error));
+  g_assert_error (error, FJ_ERROR, FJ_ERROR_AUTHENTICATION);
+  g_assert_cmpstr (error->message, ==, "no credentials for client \"keyed\": the environment variable "
+                   "FJ_TEST_KEYED_KEY (its \"api_key_env\") is not set");
+  g_clear_error (&error);
+  /* A failure leaves the agents as they were. */
+  g_assert_null (fj_agent_get_client (agent_at (spec, 0)));
+  g_setenv ("FJ_TEST_KEYED_KEY", "", TRUE);
+  g_assert_null (fj_spec_create_task (spec, run_client, &error));
+  g_assert_error (error, FJ_ERROR, FJ_ERROR_AUTHENTICATION);
+  g_assert_nonnull (strstr (error->message, "FJ_TEST_KEYED_KEY (its \"api_key_env\") is empty"));
+  g_clear_error (&error);
+
+  g_setenv ("FJ_TEST_KEYED_KEY", "sk-keyed-secret", TRUE);
+  task = fj_spec_create_task (spec, run_client, &error);
+  g_assert_no_error (error);
+
+  local = fj_spec_get_client (spec, "local");
+  keyed = fj_spec_get_client (spec, "keyed");
+  cloud = fj_spec_get_client (spec, "cloud");
+  g_assert_nonnull (local);
+  g_assert_true (fj_agent_get_client (agent_at (spec, 0)) == local);
+  g_assert_null (fj_agent_get_client (agent_at (spec, 1)));
+  g_assert_true (fj_agent_get_client (agent_at (spec, 2)) == keyed);
+  g_object_get (fj_fork_join_task_get_synthesizer (task), "client", &synthesis_client, NULL);
+  g_assert_true (synthesis_client == cloud);
+
+  /* Each its own endpoint and settings; the run's client keeps its own. */
+  g_assert_cmpint (fj_client_get_provider (local), ==, FJ_PROVIDER_OPENAI);
+  g_assert_cmpstr (fj_client_get_base_url (local), ==, "http://localhost:11434/v1");
+  g_assert_cmpuint (fj_client_get_max_retries (local), ==, 1);
+  g_assert_cmpuint (fj_client_get_requests_per_minute (local), ==, 30);
+  /* An openai client without api_key_env never gets the Anthropic key. */
+  g_assert_false (fj_client_get_has_credentials (local));
+  g_assert_true (fj_client_get_has_credentials (keyed));
+  g_assert_cmpint (fj_client_get_provider (cloud), ==, FJ_PROVIDER_ANTHROPIC);
+  g_assert_cmpstr (fj_client_get_api_version (cloud), ==, "2026-10-21");
+  g_assert_true (fj_client_get_has_credentials (cloud));
+  g_assert_cmpuint (fj_client_get_max_retries (run_client), ==, 7);
+  g_assert_cmpuint (fj_client_get_max_retries (cloud), !=, 7);
+
+  /* The next task sends with the same clients (one budget each). */
+  again = fj_spec_create_task (spec, run_client, &error);
+  g_assert_no_error (error);
+  g_assert_true (fj_spec_get_client (spec, "local") == local);
+
+  /* A given client wins, with the spec's settings applied. */
+  fj_spec_set_client (spec, "local", given);
+  g_clear_object (&again);
+  again = fj_spec_create_task (spec, run_client, &error);
+  g_assert_no_error (error);
+  g_assert_true (fj_spec_get_client (spec, "local") == given);
+  g_assert_true (fj_agent_get_client (agent_at (spec, 0)) == given);
+  g_assert_cmpuint (fj_client_get_max_retries (given), ==, 1);
+  fj_spec_set_client (spec, "local", NULL);
+  g_assert_true (fj_spec_get_client (spec, "local") == local);
+
+  /* An anthropic client without api_key_env and no key in the environment. */
+  g_unsetenv ("ANTHROPIC_API_KEY");
+  g_unsetenv ("ANTHROPIC_AUTH_TOKEN");
+  {
+    g_autoptr(FjSpec) bare = load_ok ("{'clients': {'cloud': {'base_url': 'http://127.0.0.1:9'}},"
+                                      " 'agents': [{'name': 'a', 'client': 'cloud'}]}");
+
+    g_assert_null (fj_spec_create_task (bare, NULL, &error));
+    g_assert_error (error, FJ_ERROR, FJ_ERROR_AUTHENTICATION);
+    g_assert_cmpstr (error->message, ==, "no credentials for client \"cloud\" (anthropic): give it "
+                     "\"api_key_env\", or set ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN");
+    g_assert_null (strstr (error->message, "sk-"));
+    g_clear_error (&error);
+  }
+  g_unsetenv ("FJ_TEST_KEYED_KEY");
+}
+
+/* The mixed fork-join of the issue: two agents on an OpenAI-compatible
+ * endpoint, one and the synthesis on the Anthropic one, against one
+ * simulator that speaks both. */
+static void
+test_spec_mixed_run (void)
+{
+  g_autofree char *spec_path = g_build_filename (g_getenv ("FJ_DATA_DIR"), "examples", "mixed-providers.json", NULL);
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new (NULL);
+  g_autoptr(FjClient) client = fj_test_client_new (sim);
+  g_autoptr(FjClient) openai = NULL;
+  g_autoptr(FjSpec) spec = fj_spec_new (plugins);
+  g_autoptr(FjForkJoinTask) task = NULL;
+  g_autoptr(FjForkJoinResult) result = NULL;
+  g_autoptr(GAsyncResult) async_result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) names = NULL;
+  g_autofree char *url = fj_simulator_dup_base_url (sim);
+  g_autofree char *openai_url = g_strconcat (url, "/v1", NULL);
+  GPtrArray *results;
+
+  fj_spec_load_from_file (spec, spec_path, &error);
+  g_assert_no_error (error);
+  names = fj_spec_dup_client_names (spec);
+  g_assert_cmpuint (g_strv_length (names), ==, 1);
+  g_assert_cmpint (fj_spec_get_client_provider (spec, names[0]), ==, FJ_PROVIDER_OPENAI);
+
+  openai = fj_client_new_for_base_url (openai_url);
+  fj_client_set_provider (openai, FJ_PROVIDER_OPENAI);
+  fj_client_set_api_key (openai, FJ_TEST_API_KEY);
+  fj_spec_set_client (spec, names[0], openai);
+
+  task = fj_spec_create_task (spec, client, &error);
+  g_assert_no_error (error);
+  fj_fork_join_task_run_async (task, fj_spec_get_agents (spec), fj_spec_get_input (spec), NULL,
+                               fj_test_async_result_cb, &async_result);
+  fj_test_wait_result (&async_result, 60);
+  result = fj_fork_join_task_run_finish (task, async_result, &error);
+  g_assert_no_error (error);
+
+  g_assert_cmpint (fj_fork_join_result_get_status (result), ==, FJ_FORK_JOIN_STATUS_COMPLETE);
+  results = fj_fork_join_result_get_results (result);
+  g_assert_cmpuint (results->len, ==, 3);
+  g_assert_nonnull (fj_fork_join_result_get_output (result));
+
+  /* Both APIs were spoken: two agents on openai, one agent and the
+   * synthesis on anthropic. */
+  {
+    g_autoptr(JsonNode) stats = fj_simulator_get_stats (sim);
+    JsonObject *api = json_object_get_object_member (json_node_get_object (stats), "api");
+
+    g_assert_nonnull (api);
+    g_assert_cmpint (json_object_get_int_member (api, "openai"), ==, 2);
+    g_assert_cmpint (json_object_get_int_member (api, "anthropic"), ==, 2);
+  }
 }
 
 static void
@@ -1151,6 +1448,11 @@ main (int   argc,
   g_test_add_func ("/Forkjoin/Spec/min-successes", test_spec_min_successes);
   g_test_add_func ("/Forkjoin/Spec/unknown-keys", test_spec_unknown_keys);
   g_test_add_func ("/Forkjoin/Spec/named-client", test_spec_named_client);
+  g_test_add_func ("/Forkjoin/Spec/clients", test_spec_clients);
+  g_test_add_func ("/Forkjoin/Spec/client-errors", test_spec_client_errors);
+  g_test_add_func ("/Forkjoin/Spec/client-insecure-http", test_spec_client_insecure_http);
+  g_test_add_func ("/Forkjoin/Spec/client-create-task", test_spec_client_create_task);
+  g_test_add_func ("/Forkjoin/Spec/mixed-run", test_spec_mixed_run);
   g_test_add_func ("/Forkjoin/Spec/plugin-errors", test_spec_plugin_errors);
   g_test_add_func ("/Forkjoin/Spec/tool-errors", test_spec_tool_errors);
   g_test_add_func ("/Forkjoin/Spec/every-problem-at-once", test_spec_every_problem_at_once);

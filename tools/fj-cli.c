@@ -20,6 +20,13 @@
 
 /* allow_insecure_http of the spec fj_cli_load_spec() loaded last. */
 static gboolean spec_allows_insecure_http;
+/* Whether that spec sends anything with the run's client. */
+static gboolean spec_uses_default_client = TRUE;
+/* agent name -> client name ("" for the run's client), or NULL. */
+static GHashTable *agent_clients;
+
+/* The key of a simulator fj_cli_create_client() started. */
+#define SIMULATOR_KEY_DATA "fj-cli-simulator-key"
 
 void
 fj_cli_printerr (const char *format,
@@ -66,6 +73,7 @@ fj_cli_load_spec (const char  *path,
     return NULL;
 
   spec_allows_insecure_http = fj_spec_get_allow_insecure_http (spec);
+  spec_uses_default_client = fj_spec_get_uses_default_client (spec);
 
   warnings = fj_spec_get_warnings (spec);
   for (guint i = 0; warnings != NULL && warnings[i] != NULL; i++)
@@ -236,6 +244,82 @@ scrub_free (char *secret)
     }
 }
 
+void
+fj_cli_setup_named_clients (FjSpec      *spec,
+                            FjSimulator *simulator)
+{
+  g_auto(GStrv) names = NULL;
+  g_autofree char *url = NULL;
+  const char *key;
+
+  g_return_if_fail (FJ_IS_SPEC (spec));
+
+  if (simulator == NULL)
+    return;
+
+  key = g_object_get_data (G_OBJECT (simulator), SIMULATOR_KEY_DATA);
+  url = fj_simulator_dup_base_url (simulator);
+  names = fj_spec_dup_client_names (spec);
+
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      FjProvider provider = fj_spec_get_client_provider (spec, names[i]);
+      g_autofree char *base_url = provider == FJ_PROVIDER_OPENAI ?
+                                  g_strconcat (url, "/v1", NULL) : g_strdup (url);
+      g_autoptr(FjClient) client = fj_client_new_for_base_url (base_url);
+
+      fj_client_set_provider (client, provider);
+      fj_client_set_auth_token (client, NULL);
+      fj_client_set_api_key (client, key);
+      fj_spec_set_client (spec, names[i], client);
+    }
+}
+
+void
+fj_cli_set_agent_clients (FjSpec *spec)
+{
+  g_auto(GStrv) names = NULL;
+  GListModel *agents;
+
+  g_return_if_fail (FJ_IS_SPEC (spec));
+
+  g_clear_pointer (&agent_clients, g_hash_table_unref);
+
+  names = fj_spec_dup_client_names (spec);
+  if (names[0] == NULL)
+    return;
+
+  agent_clients = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  agents = fj_spec_get_agents (spec);
+  for (guint i = 0; i < g_list_model_get_n_items (agents); i++)
+    {
+      g_autoptr(FjAgent) agent = g_list_model_get_item (agents, i);
+      const char *client = fj_spec_get_agent_client_name (spec, i);
+
+      g_hash_table_insert (agent_clients, g_strdup (fj_agent_get_name (agent)),
+                           g_strdup (client != NULL ? client : ""));
+    }
+}
+
+gboolean
+fj_cli_has_agent_clients (void)
+{
+  return agent_clients != NULL;
+}
+
+const char *
+fj_cli_get_agent_client (const char *agent_name)
+{
+  const char *client;
+
+  if (agent_clients == NULL || agent_name == NULL)
+    return NULL;
+
+  client = g_hash_table_lookup (agent_clients, agent_name);
+
+  return client != NULL && *client != '\0' ? client : NULL;
+}
+
 /* @base_url for a message, without any user:password@ part. */
 static char *
 shown_url (const char *base_url)
@@ -285,7 +369,8 @@ fj_cli_create_client (const char   *simulate,
       client = fj_client_new_for_base_url (url);
       fj_client_set_auth_token (client, NULL);
       fj_client_set_api_key (client, key);
-      scrub_free (key);
+      /* For the spec's named clients (fj_cli_setup_named_clients()). */
+      g_object_set_data_full (G_OBJECT (sim), SIMULATOR_KEY_DATA, key, (GDestroyNotify) scrub_free);
 
       *simulator = g_steal_pointer (&sim);
       return g_steal_pointer (&client);
@@ -305,7 +390,7 @@ fj_cli_create_client (const char   *simulate,
       scrub_free (key);
     }
 
-  if (!fj_client_get_has_credentials (client))
+  if (!fj_client_get_has_credentials (client) && spec_uses_default_client)
     {
       g_set_error_literal (error, FJ_ERROR, FJ_ERROR_AUTHENTICATION,
                            "no credentials: set ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN, "

@@ -52,11 +52,31 @@ FjPrices         *fj_cli_load_prices     (const char   *path,
  * The key file is refused when its mode lets group or others read it.
  * When the spec last loaded by fj_cli_load_spec() sets allow_insecure_http
  * and the base URL is plain HTTP and not loopback, prints a warning (the
- * spec refuses such a URL otherwise, in fj_spec_create_task()). */
+ * spec refuses such a URL otherwise, in fj_spec_create_task()).  When
+ * nothing in that spec sends with this client (every agent and the
+ * synthesis name a client of "clients"), it needs no credentials. */
 FjClient         *fj_cli_create_client   (const char   *simulate,
                                           const char   *api_key_file,
                                           FjSimulator **simulator,
                                           GError      **error);
+
+/* Points every client of @spec's "clients" at @simulator (the one
+ * fj_cli_create_client() started), with its key: an anthropic client at
+ * its base URL, an openai one at the base URL + "/v1".  Without a
+ * simulator, does nothing: the spec makes its clients from their
+ * base_url and api_key_env when the task is made. */
+void              fj_cli_setup_named_clients (FjSpec      *spec,
+                                              FjSimulator *simulator);
+
+/* Which client each agent of @spec sends with, for the reports: after
+ * this, fj_cli_get_agent_client() answers for @spec's agents.  Only a
+ * spec with "clients" names them. */
+void              fj_cli_set_agent_clients (FjSpec      *spec);
+/* TRUE when the agents' clients are worth naming (the spec has "clients"). */
+gboolean          fj_cli_has_agent_clients (void);
+/* The name in "clients" of the client @agent_name sends with, or NULL for
+ * the run's client. */
+const char       *fj_cli_get_agent_client  (const char  *agent_name);
 
 /* Reads a whole file, naming it in the error. */
 char             *fj_cli_read_file       (const char   *path,

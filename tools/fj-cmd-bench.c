@@ -358,6 +358,9 @@ run_once (Bench       *bench,
   if (client == NULL)
     return FALSE;
 
+  /* With --simulate, named clients go to this width's simulator too. */
+  fj_cli_setup_named_clients (spec, simulator);
+
   task = fj_spec_create_task (spec, client, error);
   if (task == NULL)
     {

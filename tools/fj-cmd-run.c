@@ -346,6 +346,9 @@ fj_run_execute (FjRunOptions *options,
       return FJ_EXIT_USAGE;
     }
 
+  fj_cli_setup_named_clients (spec, simulator);
+  fj_cli_set_agent_clients (spec);
+
   if (options->timeout > 0)
     fj_spec_set_default_timeout (spec, options->timeout);
 

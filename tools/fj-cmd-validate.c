@@ -25,6 +25,54 @@ print_problems (const char *message)
       fj_cli_printerr ("%s", lines[i]);
 }
 
+/* A URL for output, without any user:password@ part. */
+static char *
+shown_url (const char *url)
+{
+  g_autoptr(GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+
+  if (uri == NULL || g_uri_get_userinfo (uri) == NULL)
+    return g_strdup (url);
+
+  return g_uri_to_string_partial (uri, G_URI_HIDE_USERINFO);
+}
+
+/* One line per client of "clients": its provider, URL, key variable
+ * (never the key) and the agents that send with it. */
+static void
+print_clients (FjSpec *spec)
+{
+  g_auto(GStrv) names = fj_spec_dup_client_names (spec);
+  GListModel *agents = fj_spec_get_agents (spec);
+
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      const char *base_url = fj_spec_get_client_base_url (spec, names[i]);
+      const char *key_env = fj_spec_get_client_api_key_env (spec, names[i]);
+      g_autofree char *url = base_url != NULL ? shown_url (base_url) : NULL;
+      g_autoptr(GString) users = g_string_new (NULL);
+
+      for (guint j = 0; j < g_list_model_get_n_items (agents); j++)
+        {
+          g_autoptr(FjAgent) agent = g_list_model_get_item (agents, j);
+
+          if (g_strcmp0 (fj_spec_get_agent_client_name (spec, j), names[i]) == 0)
+            g_string_append_printf (users, "%s%s", users->len > 0 ? ", " : "", fj_agent_get_name (agent));
+        }
+      if (g_strcmp0 (fj_spec_get_synthesis_client_name (spec), names[i]) == 0)
+        g_string_append_printf (users, "%ssynthesis", users->len > 0 ? ", " : "");
+
+      printf ("  client %s: %s, %s, key %s%s; used by %s\n", names[i],
+              fj_spec_get_client_provider (spec, names[i]) == FJ_PROVIDER_OPENAI ? "openai" : "anthropic",
+              url != NULL ? url : "the default base URL",
+              key_env != NULL ? "from " : "",
+              key_env != NULL ? key_env :
+              fj_spec_get_client_provider (spec, names[i]) == FJ_PROVIDER_OPENAI ? "none" :
+              "from ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN",
+              users->len > 0 ? users->str : "nothing");
+    }
+}
+
 static gboolean
 validate_one (const char *path)
 {
@@ -48,6 +96,7 @@ validate_one (const char *path)
   printf ("%s: ok (%u agent%s, synthesis %s)\n",
           path, n_agents, n_agents == 1 ? "" : "s",
           synthesis != NULL ? synthesis : "none");
+  print_clients (spec);
   fflush (stdout);
 
   return TRUE;

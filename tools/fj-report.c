@@ -9,6 +9,8 @@
 
 #include "fj-report.h"
 
+#include "fj-cli.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -216,6 +218,20 @@ append_totals (GString          *out,
   append_cost (out, fj_fork_join_result_get_cost (result));
 }
 
+/* An agent's name in the text report, with its client's when the spec
+ * has several ("drafter [local]"). */
+static char *
+agent_label (FjAgentResult *agent)
+{
+  const char *name = fj_agent_result_get_agent_name (agent);
+  const char *client = fj_cli_get_agent_client (name);
+
+  if (client != NULL)
+    return g_strdup_printf ("%s [%s]", name, client);
+
+  return g_strdup (name);
+}
+
 char *
 fj_report_format_text (FjForkJoinResult      *result,
                        const FjReportContext *context)
@@ -242,7 +258,7 @@ fj_report_format_text (FjForkJoinResult      *result,
 
   for (guint i = 0; i < results->len; i++)
     {
-      const char *name = fj_agent_result_get_agent_name (g_ptr_array_index (results, i));
+      g_autofree char *name = agent_label (g_ptr_array_index (results, i));
 
       name_width = MAX (name_width, MIN (32, (guint) g_utf8_strlen (name, -1)));
     }
@@ -261,7 +277,7 @@ fj_report_format_text (FjForkJoinResult      *result,
       FjAgentResult *agent = g_ptr_array_index (results, i);
       FjAgentStatus status = fj_agent_result_get_status (agent);
       gboolean ok = status == FJ_AGENT_STATUS_SUCCESS;
-      const char *name = fj_agent_result_get_agent_name (agent);
+      g_autofree char *name = agent_label (agent);
       guint attempts = fj_agent_result_get_attempts (agent);
       g_autofree char *status_text = NULL;
       g_autofree char *text = NULL;
@@ -578,6 +594,25 @@ fj_report_to_json (FjForkJoinResult      *result,
 
       json_object_set_member (object, name,
                               json_node_copy (json_object_get_member (base_object, name)));
+
+      /* With several clients, which one each agent sent with (null: the
+       * run's own). */
+      if (strcmp (name, "agents") == 0 && fj_cli_has_agent_clients () &&
+          JSON_NODE_HOLDS_ARRAY (json_object_get_member (object, name)))
+        {
+          JsonArray *agents = json_node_get_array (json_object_get_member (object, name));
+
+          for (guint i = 0; i < json_array_get_length (agents); i++)
+            {
+              JsonObject *agent = json_array_get_object_element (agents, i);
+              const char *client = fj_cli_get_agent_client (json_object_get_string_member_with_default (agent, "name", NULL));
+
+              if (client != NULL)
+                json_object_set_string_member (agent, "client", client);
+              else
+                json_object_set_null_member (agent, "client");
+            }
+        }
 
       if (strcmp (name, "synthesis") == 0 && context != NULL && context->synthesis_plugin != NULL)
         {

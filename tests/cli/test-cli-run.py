@@ -910,6 +910,133 @@ def resume_usage_errors():
     check("ANTHROPIC_API_KEY" in proc.stderr, "resume credentials message %r" % proc.stderr)
 
 
+# Several clients: "clients" in the spec
+
+MIXED = os.path.join(DATA, "examples", "mixed-providers.json")
+
+
+def request_lines(stderr):
+    """The paths of the request lines G_MESSAGES_DEBUG=forkjoin prints."""
+    return re.findall(r"POST https?://[^/\s]+(/v1/\S+) \(attempt", stderr)
+
+
+@test
+def mixed_providers_example_runs_under_simulate():
+    proc = run("run", "--simulate", MIXED, "--json",
+               environ=env(G_MESSAGES_DEBUG="forkjoin"))
+    expect_status(proc, 0, "mixed providers")
+    doc = json.loads(proc.stdout)
+    check(doc["status"] == "complete", "status %r" % doc["status"])
+    clients = {a["name"]: a.get("client", "(absent)") for a in doc["agents"]}
+    check(clients == {"advocate": "local", "skeptic": "local", "operator": None},
+          "agents' clients %r" % clients)
+    check(all(a["status"] == "success" for a in doc["agents"]), "not every agent succeeded")
+    check(doc["synthesis"] is not None and doc["synthesis"]["status"] == "success",
+          "synthesis %r" % doc["synthesis"])
+    # Both APIs, on the one simulator: two agents on the OpenAI-compatible
+    # endpoint, one agent and the synthesis on the Anthropic one.
+    paths = sorted(request_lines(proc.stderr))
+    check(paths == ["/v1/chat/completions"] * 2 + ["/v1/messages"] * 2,
+          "requests %r" % paths)
+
+    text = run("run", "--simulate", MIXED)
+    expect_status(text, 0, "mixed providers, text report")
+    check(re.search(r"advocate \[local\]", text.stdout), "the text report does not name the client:\n"
+          + text.stdout[:600])
+    check(not re.search(r"operator \[", text.stdout), "the run's client is named:\n" + text.stdout[:600])
+
+    # One client only: no "client" field, as before.
+    plain = json.loads(run("run", "--simulate", Q3, "--json").stdout)
+    check(all("client" not in a for a in plain["agents"]), "a spec without clients names them")
+
+
+@test
+def validate_reports_the_clients():
+    proc = run("validate", MIXED)
+    expect_status(proc, 0, "validate")
+    check("client local: openai, http://localhost:11434/v1, key none; used by advocate, skeptic"
+          in proc.stdout, "validate output %r" % proc.stdout)
+
+
+class ChildSimulator:
+    """forkjoin-tool simulate as a separate server (no --simulate)."""
+
+    def __init__(self):
+        self.proc = subprocess.Popen([TOOL, "simulate"], env=env(), stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        timer = threading.Timer(30, self.stop)
+        timer.start()
+        try:
+            values = dict(self.proc.stdout.readline().strip().split("=", 1) for _ in range(2))
+        finally:
+            timer.cancel()
+        self.url = values["ANTHROPIC_BASE_URL"]
+        self.key = values["ANTHROPIC_API_KEY"]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+
+
+@test
+def named_clients_use_their_base_url_and_key_variable():
+    sim = ChildSimulator()
+    try:
+        spec = write("openai-only.json", {
+            "input": "Two drafts, please.",
+            "clients": {"local": {"provider": "openai", "base_url": sim.url + "/v1",
+                                  "api_key_env": "FJ_TEST_LOCAL_KEY"}},
+            "defaults": {"client": "local", "model": "llama3.2"},
+            "agents": [{"name": "one"}, {"name": "two"}],
+            "synthesis": {"plugin": "concat"}})
+        # Nothing sends with the run's client: no ANTHROPIC_* needed.
+        proc = run("run", spec, "--json",
+                   environ=env(FJ_TEST_LOCAL_KEY=sim.key, G_MESSAGES_DEBUG="forkjoin"))
+        expect_status(proc, 0, "openai-only spec")
+        doc = json.loads(proc.stdout)
+        check([a["status"] for a in doc["agents"]] == ["success"] * 2, "agents %r" % doc["agents"])
+        check(request_lines(proc.stderr) == ["/v1/chat/completions"] * 2,
+              "requests %r" % request_lines(proc.stderr))
+
+        # The variable missing: a usage error naming it and the client,
+        # before anything is sent.
+        proc = run("run", spec)
+        expect_status(proc, 2, "key variable missing")
+        check("FJ_TEST_LOCAL_KEY" in proc.stderr and '"local"' in proc.stderr,
+              "error %r" % proc.stderr)
+        # A wrong key is the server's 401, and never printed.
+        proc = run("run", spec, "--json", environ=env(FJ_TEST_LOCAL_KEY="sk-wrong-key-123"))
+        expect_status(proc, 1, "wrong key")
+        check("sk-wrong-key-123" not in proc.stdout + proc.stderr, "the key was printed")
+        check(json.loads(proc.stdout)["agents"][0]["error"]["code"] == "authentication",
+              "error %r" % json.loads(proc.stdout)["agents"][0]["error"])
+
+        # The run's client still needs its credentials when an agent uses it.
+        mixed = write("mixed-child.json", {
+            "input": "Hello",
+            "clients": {"local": {"provider": "openai", "base_url": sim.url + "/v1",
+                                  "api_key_env": "FJ_TEST_LOCAL_KEY"}},
+            "agents": [{"name": "one", "client": "local"}, {"name": "two"}]})
+        proc = run("run", mixed, environ=env(FJ_TEST_LOCAL_KEY=sim.key))
+        expect_status(proc, 2, "no Anthropic credentials")
+        check("ANTHROPIC_API_KEY" in proc.stderr, "error %r" % proc.stderr)
+        proc = run("run", mixed, "--json",
+                   environ=env(FJ_TEST_LOCAL_KEY=sim.key, ANTHROPIC_BASE_URL=sim.url,
+                               ANTHROPIC_API_KEY=sim.key, G_MESSAGES_DEBUG="forkjoin"))
+        expect_status(proc, 0, "mixed against a child simulator")
+        check(sorted(request_lines(proc.stderr)) == ["/v1/chat/completions", "/v1/messages"],
+              "requests %r" % request_lines(proc.stderr))
+    finally:
+        sim.stop()
+
+
 def main():
     print("1..%d" % len(tests))
     failed = 0

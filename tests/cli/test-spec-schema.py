@@ -91,10 +91,17 @@ def examples_use_current_models():
         with open(path, encoding='utf-8') as f:
             document = json.load(f)
         where = os.path.basename(path)
-        if 'model' in document.get('defaults', {}):
-            check(document['defaults']['model'], where)
+        clients = document.get('clients', {})
+
+        def is_claude(client):
+            return client is None or clients[client].get('provider', 'anthropic') == 'anthropic'
+
+        defaults = document.get('defaults', {})
+        if 'model' in defaults and is_claude(defaults.get('client')):
+            check(defaults['model'], where)
         for agent in document['agents']:
-            if 'model' in agent:
+            # Another provider's models are not in the Claude table.
+            if 'model' in agent and is_claude(agent.get('client', defaults.get('client'))):
                 check(agent['model'], where)
         if (document.get('synthesis') or {}).get('model'):
             check(document['synthesis']['model'], where)
@@ -127,6 +134,14 @@ def small_valid_documents():
                     'output_tokens_per_minute': 2000},
          'policies': [{'plugin': 'quorum', 'losers': 'finish'}, {'plugin': 'budget', 'max_total_tokens': 5}],
          'synthesis': {'plugin': 'concat', 'heading_level': 3}},
+        {'agents': [{'name': 'a', 'client': 'local'}, {'name': 'b'}],
+         'defaults': {'client': 'cloud'},
+         'clients': {'local': {'provider': 'openai', 'base_url': 'http://localhost:11434/v1',
+                               'max_retries': 1, 'requests_per_minute': 60},
+                     'cloud': {'provider': 'anthropic', 'base_url': 'https://api.anthropic.com',
+                               'api_key_env': 'CLOUD_KEY', 'api_version': '2023-06-01',
+                               'allow_insecure_http': False}},
+         'synthesis': {'plugin': 'llm', 'client': 'cloud'}},
         # Another project's plugins: their options are the loader's business.
         {'agents': [{'name': 'a', 'tools': [{'plugin': 'web_search', 'engine': 'x'}]}],
          'policies': [{'plugin': 'my-policy', 'level': 3}],
@@ -148,7 +163,16 @@ def small_invalid_documents():
         {'agents': [{'name': 'a', 'timeout': 'fast'}]},
         {'agents': [{'name': 'a', 'timeout': -1}]},
         {'agents': [{'name': 'a', 'timout': 1}]},
-        {'agents': [{'name': 'a', 'client': 'local'}]},
+        {'agents': [{'name': 'a', 'client': ''}]},
+        {'agents': [{'name': 'a'}], 'clients': {'x': {'provider': 'opnai', 'base_url': 'http://localhost/v1'}}},
+        {'agents': [{'name': 'a'}], 'clients': {'x': {'provider': 'openai'}}},
+        {'agents': [{'name': 'a'}], 'clients': {'x': {'provider': 'openai', 'base_url': 'http://localhost/v1',
+                                                      'api_version': '2023-06-01'}}},
+        {'agents': [{'name': 'a'}], 'clients': {'x': {'base_url': 'ftp://example.com'}}},
+        {'agents': [{'name': 'a'}], 'clients': {'x': {'api_key_env': 'sk-ant-not-a-name'}}},
+        {'agents': [{'name': 'a'}], 'clients': {'x': {'max_retries': -1}}},
+        {'agents': [{'name': 'a'}], 'clients': {'x': {'model': 'm'}}},
+        {'agents': [{'name': 'a'}], 'clients': {'': {}}},
         {'agents': [{'name': 'a', 'max_tokens': 0}]},
         {'agents': [{'name': 'a', 'temperature': 3}]},
         {'agents': [{'name': 'a', 'tools': ['']}]},
@@ -209,7 +233,7 @@ def schema_keys_match_the_loader():
     validator = load_schema()
     schema = validator.schema
     keys = loader_keys()
-    for name in ('root', 'agent', 'defaults', 'runner', 'client'):
+    for name in ('root', 'agent', 'defaults', 'runner', 'client', 'named_client'):
         assert name in keys, 'no %s_keys in lib/fj-spec.c' % name
 
     def props(node):
@@ -220,6 +244,8 @@ def schema_keys_match_the_loader():
     assert props(schema['$defs']['defaults']) == sorted(keys['defaults'])
     assert props(schema['properties']['runner']) == sorted(keys['runner'])
     assert props(schema['properties']['client']) == sorted(keys['client'])
+    assert props(schema['$defs']['named_client']) == sorted(keys['named_client'])
+    assert set(keys['client']) <= set(keys['named_client'])
     # The synthesizer defaults the loader passes on are agent keys.
     assert set(keys['synthesis_default']) <= set(keys['agent'])
 
