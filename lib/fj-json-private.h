@@ -43,6 +43,17 @@ JsonNode *_fj_json_parse_fast (const char *data,
                                gsize       length,
                                GString    *scratch);
 
+/* JSON from the network: the fast parser, else (after the checks above)
+ * JsonParser.  @scratch (nullable) is a buffer and @parser (nullable) a
+ * JsonParser kept between calls.  Errors are %FJ_ERROR_PROTOCOL phrased
+ * to follow what is parsed: "is not valid JSON: …", "is nested deeper
+ * than N levels", "is empty". */
+JsonNode *_fj_json_parse_network (const char  *data,
+                                  gsize        length,
+                                  GString     *scratch,
+                                  JsonParser **parser,
+                                  GError     **error);
+
 /* Whether @data is exactly a streamed text delta, {"type":
  * "content_block_delta", "index": N, "delta": {"type": "text_delta",
  * "text": "..."}} (members in any order), read without building a tree:

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fj-json-private.h"
+#include "fj-error.h"
 
 gboolean
 _fj_json_check_depth (const char *data,
@@ -776,4 +777,55 @@ _fj_json_describe_type (JsonNode *node)
     default:
       return "a value";
     }
+}
+
+JsonNode *
+_fj_json_parse_network (const char  *data,
+                        gsize        length,
+                        GString     *scratch,
+                        JsonParser **parser,
+                        GError     **error)
+{
+  g_autoptr(JsonParser) own_parser = NULL;
+  g_autoptr(GError) local_error = NULL;
+  const char *problem = NULL;
+  JsonParser *p;
+  JsonNode *root;
+
+  if ((root = _fj_json_parse_fast (data, length, scratch)) != NULL)
+    return root;
+
+  if (!_fj_json_check_depth (data, length, FJ_JSON_MAX_DEPTH))
+    {
+      g_set_error (error, FJ_ERROR, FJ_ERROR_PROTOCOL,
+                   "is nested deeper than %u levels", FJ_JSON_MAX_DEPTH);
+      return NULL;
+    }
+
+  if (!_fj_json_check_for_parser (data, length, &problem))
+    {
+      g_set_error (error, FJ_ERROR, FJ_ERROR_PROTOCOL, "is not valid JSON: %s", problem);
+      return NULL;
+    }
+
+  if (parser != NULL)
+    {
+      if (*parser == NULL)
+        *parser = json_parser_new ();
+      p = *parser;
+    }
+  else
+    p = own_parser = json_parser_new ();
+
+  if (!json_parser_load_from_data (p, data, length, &local_error))
+    {
+      g_set_error (error, FJ_ERROR, FJ_ERROR_PROTOCOL,
+                   "is not valid JSON: %s", local_error->message);
+      return NULL;
+    }
+
+  if ((root = json_parser_steal_root (p)) == NULL)
+    g_set_error_literal (error, FJ_ERROR, FJ_ERROR_PROTOCOL, "is empty");
+
+  return root;
 }

@@ -404,48 +404,12 @@ parse_json (FjMessage   *self,
             gsize        length,
             GError     **error)
 {
-  g_autoptr(GError) local_error = NULL;
-  const char *problem = NULL;
-  JsonNode *root;
-
   g_assert (FJ_IS_MESSAGE (self));
 
   if (self->scratch == NULL)
     self->scratch = g_string_sized_new (256);
-  if ((root = _fj_json_parse_fast (data, length, self->scratch)) != NULL)
-    return root;
 
-  if (!_fj_json_check_depth (data, length, FJ_JSON_MAX_DEPTH))
-    {
-      g_set_error (error, FJ_ERROR, FJ_ERROR_PROTOCOL,
-                   "is nested deeper than %u levels", FJ_JSON_MAX_DEPTH);
-      return NULL;
-    }
-
-  if (!_fj_json_check_for_parser (data, length, &problem))
-    {
-      g_set_error (error, FJ_ERROR, FJ_ERROR_PROTOCOL, "is not valid JSON: %s", problem);
-      return NULL;
-    }
-
-  if (self->parser == NULL)
-    self->parser = json_parser_new ();
-
-  if (!json_parser_load_from_data (self->parser, data, length, &local_error))
-    {
-      g_set_error (error, FJ_ERROR, FJ_ERROR_PROTOCOL,
-                   "is not valid JSON: %s", local_error->message);
-      return NULL;
-    }
-
-  root = json_parser_steal_root (self->parser);
-  if (root == NULL)
-    {
-      g_set_error_literal (error, FJ_ERROR, FJ_ERROR_PROTOCOL, "is empty");
-      return NULL;
-    }
-
-  return root;
+  return _fj_json_parse_network (data, length, self->scratch, &self->parser, error);
 }
 
 /* A stream's tool_use block is finished at its content_block_stop

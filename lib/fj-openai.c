@@ -90,39 +90,7 @@ parse_network_json (const char  *data,
                     gsize        length,
                     GError     **error)
 {
-  g_autoptr(JsonParser) parser = NULL;
-  g_autoptr(GError) local_error = NULL;
-  const char *problem = NULL;
-  JsonNode *root;
-
-  if ((root = _fj_json_parse_fast (data, length, NULL)) != NULL)
-    return root;
-
-  if (!_fj_json_check_depth (data, length, FJ_JSON_MAX_DEPTH))
-    {
-      g_set_error (error, FJ_ERROR, FJ_ERROR_PROTOCOL,
-                   "is nested deeper than %u levels", FJ_JSON_MAX_DEPTH);
-      return NULL;
-    }
-
-  if (!_fj_json_check_for_parser (data, length, &problem))
-    {
-      g_set_error (error, FJ_ERROR, FJ_ERROR_PROTOCOL, "is not valid JSON: %s", problem);
-      return NULL;
-    }
-
-  parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, data, length, &local_error))
-    {
-      g_set_error (error, FJ_ERROR, FJ_ERROR_PROTOCOL,
-                   "is not valid JSON: %s", local_error->message);
-      return NULL;
-    }
-
-  if ((root = json_parser_steal_root (parser)) == NULL)
-    g_set_error_literal (error, FJ_ERROR, FJ_ERROR_PROTOCOL, "is empty");
-
-  return root;
+  return _fj_json_parse_network (data, length, NULL, NULL, error);
 }
 
 static char *
