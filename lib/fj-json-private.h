@@ -64,6 +64,63 @@ gboolean _fj_json_scan_text_delta (const char *data,
                                    GString    *text,
                                    guint      *index);
 
+/* Members of a reply's object by type: NULL (FALSE for the integer) when
+ * @object is NULL, the member is missing, or it holds another type.  An
+ * integer member may be a whole or a fractional JSON number. */
+static inline const char *
+_fj_json_get_string (JsonObject *object,
+                     const char *name)
+{
+  JsonNode *node = object != NULL ? json_object_get_member (object, name) : NULL;
+
+  if (node != NULL && JSON_NODE_HOLDS_VALUE (node) &&
+      json_node_get_value_type (node) == G_TYPE_STRING)
+    return json_node_get_string (node);
+
+  return NULL;
+}
+
+static inline JsonObject *
+_fj_json_get_object (JsonObject *object,
+                     const char *name)
+{
+  JsonNode *node = object != NULL ? json_object_get_member (object, name) : NULL;
+
+  return node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+}
+
+static inline JsonArray *
+_fj_json_get_array (JsonObject *object,
+                    const char *name)
+{
+  JsonNode *node = object != NULL ? json_object_get_member (object, name) : NULL;
+
+  return node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
+}
+
+static inline gboolean
+_fj_json_get_int (JsonObject *object,
+                  const char *name,
+                  gint64     *value)
+{
+  JsonNode *node = object != NULL ? json_object_get_member (object, name) : NULL;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
+    return FALSE;
+
+  switch (json_node_get_value_type (node))
+    {
+    case G_TYPE_INT64:
+      *value = json_node_get_int (node);
+      return TRUE;
+    case G_TYPE_DOUBLE:
+      *value = (gint64) json_node_get_double (node);
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
 /* What kind of JSON value @node is, as an error message says it: "an
  * object", "an array", "a string", "a boolean", "an integer", "a number",
  * "null" (also for a missing member, @node NULL). */

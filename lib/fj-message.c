@@ -131,7 +131,6 @@ G_DEFINE_FINAL_TYPE (FjMessage, fj_message, G_TYPE_OBJECT)
 
 #define NO_TEXT_TAIL G_MAXUINT
 
-
 static JsonNode *
 deep_copy (JsonNode *node)
 {
@@ -180,31 +179,6 @@ deep_copy_object (JsonObject *object)
   g_autoptr(JsonNode) copy = deep_copy (src);
 
   return json_node_dup_object (copy);
-}
-
-static const char *
-get_string (JsonObject *object,
-            const char *name)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  if (node != NULL && JSON_NODE_HOLDS_VALUE (node) &&
-      json_node_get_value_type (node) == G_TYPE_STRING)
-    return json_node_get_string (node);
-
-  return NULL;
-}
-
-static JsonObject *
-get_object (JsonObject *object,
-            const char *name)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  if (node != NULL && JSON_NODE_HOLDS_OBJECT (node))
-    return json_node_get_object (node);
-
-  return NULL;
 }
 
 static gboolean
@@ -320,7 +294,7 @@ append_block (FjMessage  *self,
               gboolean    streaming)
 {
   Block *block = g_new0 (Block, 1);
-  const char *type = get_string (object, "type");
+  const char *type = _fj_json_get_string (object, "type");
 
   block->object = json_object_ref (object);
   block->open = streaming;
@@ -339,7 +313,7 @@ append_block (FjMessage  *self,
 
   if (block->kind == BLOCK_TEXT)
     {
-      const char *text = get_string (object, "text");
+      const char *text = _fj_json_get_string (object, "text");
 
       if (streaming)
         block->acc = g_string_new (text);
@@ -352,7 +326,7 @@ append_block (FjMessage  *self,
     }
   else if (block->kind == BLOCK_THINKING && streaming)
     {
-      block->acc = g_string_new (get_string (object, "thinking"));
+      block->acc = g_string_new (_fj_json_get_string (object, "thinking"));
     }
 
   g_ptr_array_add (self->blocks, block);
@@ -390,8 +364,8 @@ rebuild_text (FjMessage *self)
         continue;
       if (block->acc != NULL)
         g_string_append_len (self->text, block->acc->str, block->acc->len);
-      else if (get_string (block->object, "text") != NULL)
-        g_string_append (self->text, get_string (block->object, "text"));
+      else if (_fj_json_get_string (block->object, "text") != NULL)
+        g_string_append (self->text, _fj_json_get_string (block->object, "text"));
     }
   self->text_stale = FALSE;
 }
@@ -523,7 +497,7 @@ handle_message_start (FjMessage   *self,
                       GError     **error)
 {
   FjUsage counts = { 0, };
-  JsonObject *message = get_object (event, "message");
+  JsonObject *message = _fj_json_get_object (event, "message");
   JsonObject *usage;
   JsonNode *content;
 
@@ -544,14 +518,14 @@ handle_message_start (FjMessage   *self,
       return FALSE;
     }
 
-  set_string_prop (self, &self->id, get_string (message, "id"), PROP_ID);
-  set_string_prop (self, &self->model, get_string (message, "model"), PROP_MODEL);
-  set_string_prop (self, &self->stop_reason, get_string (message, "stop_reason"),
+  set_string_prop (self, &self->id, _fj_json_get_string (message, "id"), PROP_ID);
+  set_string_prop (self, &self->model, _fj_json_get_string (message, "model"), PROP_MODEL);
+  set_string_prop (self, &self->stop_reason, _fj_json_get_string (message, "stop_reason"),
                    PROP_STOP_REASON);
-  set_string_prop (self, &self->stop_sequence, get_string (message, "stop_sequence"),
+  set_string_prop (self, &self->stop_sequence, _fj_json_get_string (message, "stop_sequence"),
                    PROP_STOP_SEQUENCE);
 
-  if ((usage = get_object (message, "usage")) != NULL)
+  if ((usage = _fj_json_get_object (message, "usage")) != NULL)
     fj_usage_update_from_json (&counts, usage);
   set_usage (self, &counts);
 
@@ -579,7 +553,7 @@ handle_content_block_start (FjMessage   *self,
       return FALSE;
     }
 
-  if ((block = get_object (event, "content_block")) == NULL)
+  if ((block = _fj_json_get_object (event, "content_block")) == NULL)
     {
       g_set_error_literal (error, FJ_ERROR, FJ_ERROR_PROTOCOL,
                            "content_block_start without a content_block");
@@ -599,7 +573,7 @@ get_delta_string (JsonObject  *delta,
                   const char **value,
                   GError     **error)
 {
-  if ((*value = get_string (delta, name)) == NULL)
+  if ((*value = _fj_json_get_string (delta, name)) == NULL)
     {
       g_set_error (error, FJ_ERROR, FJ_ERROR_PROTOCOL,
                    "%s without %s", type, name);
@@ -676,7 +650,7 @@ handle_content_block_delta (FjMessage   *self,
   if ((block = get_block (self, event, "content_block_delta", &index, error)) == NULL)
     return FALSE;
 
-  if ((delta = get_object (event, "delta")) == NULL)
+  if ((delta = _fj_json_get_object (event, "delta")) == NULL)
     {
       g_set_error_literal (error, FJ_ERROR, FJ_ERROR_PROTOCOL,
                            "content_block_delta without a delta");
@@ -685,7 +659,7 @@ handle_content_block_delta (FjMessage   *self,
 
   /* As the SDKs do, a delta that does not fit its block's type, and a
    * delta type this version does not know, change nothing. */
-  type = get_string (delta, "type");
+  type = _fj_json_get_string (delta, "type");
   if (type == NULL)
     return TRUE;
 
@@ -770,16 +744,16 @@ handle_message_delta (FjMessage   *self,
                       JsonObject  *event,
                       GError     **error)
 {
-  JsonObject *delta = get_object (event, "delta");
-  JsonObject *usage = get_object (event, "usage");
+  JsonObject *delta = _fj_json_get_object (event, "delta");
+  JsonObject *usage = _fj_json_get_object (event, "usage");
 
   if (delta != NULL)
     {
       JsonNode *details = json_object_get_member (delta, "stop_details");
 
-      set_string_prop (self, &self->stop_reason, get_string (delta, "stop_reason"),
+      set_string_prop (self, &self->stop_reason, _fj_json_get_string (delta, "stop_reason"),
                        PROP_STOP_REASON);
-      set_string_prop (self, &self->stop_sequence, get_string (delta, "stop_sequence"),
+      set_string_prop (self, &self->stop_sequence, _fj_json_get_string (delta, "stop_sequence"),
                        PROP_STOP_SEQUENCE);
 
       g_clear_pointer (&self->stop_details, json_node_unref);
@@ -799,9 +773,9 @@ handle_error_event (FjMessage   *self,
                     JsonObject  *event,
                     GError     **error)
 {
-  JsonObject *details = get_object (event, "error");
-  const char *type = details ? get_string (details, "type") : NULL;
-  const char *message = details ? get_string (details, "message") : NULL;
+  JsonObject *details = _fj_json_get_object (event, "error");
+  const char *type = details ? _fj_json_get_string (details, "type") : NULL;
+  const char *message = details ? _fj_json_get_string (details, "message") : NULL;
   gsize n_bytes = strlen (fj_message_get_text (self));
   g_autofree char *where = NULL;
 
@@ -866,7 +840,7 @@ dispatch_event (FjMessage   *self,
     }
 
   event = json_node_get_object (root);
-  type = get_string (event, "type");
+  type = _fj_json_get_string (event, "type");
   if (type == NULL)
     type = name;
 
@@ -1771,10 +1745,10 @@ load_error_body (FjMessage   *self,
                  JsonObject  *body,
                  GError     **error)
 {
-  JsonObject *details = get_object (body, "error");
-  const char *type = details ? get_string (details, "type") : NULL;
-  const char *message = details ? get_string (details, "message") : NULL;
-  const char *request_id = get_string (body, "request_id");
+  JsonObject *details = _fj_json_get_object (body, "error");
+  const char *type = details ? _fj_json_get_string (details, "type") : NULL;
+  const char *message = details ? _fj_json_get_string (details, "message") : NULL;
+  const char *request_id = _fj_json_get_string (body, "request_id");
 
   if (self->request_id == NULL && request_id != NULL)
     _fj_message_set_request_id (self, request_id);
@@ -1829,7 +1803,7 @@ _fj_message_load_reply (FjMessage   *self,
     return not_a_message (self, error, "it is not a JSON object");
 
   body = json_node_get_object (root);
-  type = get_string (body, "type");
+  type = _fj_json_get_string (body, "type");
 
   if (g_strcmp0 (type, "error") == 0)
     return load_error_body (self, body, error);
@@ -1867,16 +1841,16 @@ _fj_message_load_reply (FjMessage   *self,
   if (!reply_is_pristine (self))
     reset_reply (self);
 
-  set_string_prop (self, &self->id, get_string (body, "id"), PROP_ID);
-  set_string_prop (self, &self->model, get_string (body, "model"), PROP_MODEL);
-  set_string_prop (self, &self->stop_reason, get_string (body, "stop_reason"),
+  set_string_prop (self, &self->id, _fj_json_get_string (body, "id"), PROP_ID);
+  set_string_prop (self, &self->model, _fj_json_get_string (body, "model"), PROP_MODEL);
+  set_string_prop (self, &self->stop_reason, _fj_json_get_string (body, "stop_reason"),
                    PROP_STOP_REASON);
-  set_string_prop (self, &self->stop_sequence, get_string (body, "stop_sequence"),
+  set_string_prop (self, &self->stop_sequence, _fj_json_get_string (body, "stop_sequence"),
                    PROP_STOP_SEQUENCE);
   details = json_object_get_member (body, "stop_details");
   if (details != NULL && !JSON_NODE_HOLDS_NULL (details))
     self->stop_details = json_node_ref (details);
-  if ((usage = get_object (body, "usage")) != NULL)
+  if ((usage = _fj_json_get_object (body, "usage")) != NULL)
     update_usage (self, usage);
 
   /* The body stays alive as a whole, so the blocks need no copy. */

@@ -21,78 +21,6 @@
 /* Helpers                                                            */
 /* ------------------------------------------------------------------ */
 
-static const char *
-get_string (JsonObject *object,
-            const char *name)
-{
-  JsonNode *node;
-
-  if (object == NULL || (node = json_object_get_member (object, name)) == NULL ||
-      !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-
-  return json_node_get_string (node);
-}
-
-static JsonObject *
-get_object (JsonObject *object,
-            const char *name)
-{
-  JsonNode *node;
-
-  if (object == NULL || (node = json_object_get_member (object, name)) == NULL ||
-      !JSON_NODE_HOLDS_OBJECT (node))
-    return NULL;
-
-  return json_node_get_object (node);
-}
-
-static JsonArray *
-get_array (JsonObject *object,
-           const char *name)
-{
-  JsonNode *node;
-
-  if (object == NULL || (node = json_object_get_member (object, name)) == NULL ||
-      !JSON_NODE_HOLDS_ARRAY (node))
-    return NULL;
-
-  return json_node_get_array (node);
-}
-
-static gboolean
-get_int (JsonObject *object,
-         const char *name,
-         gint64     *value)
-{
-  JsonNode *node;
-
-  if (object == NULL || (node = json_object_get_member (object, name)) == NULL ||
-      !JSON_NODE_HOLDS_VALUE (node))
-    return FALSE;
-
-  switch (json_node_get_value_type (node))
-    {
-    case G_TYPE_INT64:
-      *value = json_node_get_int (node);
-      return TRUE;
-    case G_TYPE_DOUBLE:
-      *value = (gint64) json_node_get_double (node);
-      return TRUE;
-    default:
-      return FALSE;
-    }
-}
-
-/* Network JSON, checked before JsonParser sees it (see fj-json-private.h). */
-static JsonNode *
-parse_network_json (const char  *data,
-                    gsize        length,
-                    GError     **error)
-{
-  return _fj_json_parse_network (data, length, NULL, NULL, error);
-}
-
 static char *
 node_to_string (JsonNode *node,
                 gsize    *length)
@@ -132,8 +60,8 @@ dup_content_text (JsonNode *content)
       if (!JSON_NODE_HOLDS_OBJECT (element))
         continue;
       block = json_node_get_object (element);
-      if (g_strcmp0 (get_string (block, "type"), "text") != 0 ||
-          (value = get_string (block, "text")) == NULL)
+      if (g_strcmp0 (_fj_json_get_string (block, "type"), "text") != 0 ||
+          (value = _fj_json_get_string (block, "text")) == NULL)
         continue;
 
       if (text == NULL)
@@ -189,7 +117,7 @@ add_assistant_message (JsonArray *messages,
           if (!JSON_NODE_HOLDS_OBJECT (element))
             continue;
           block = json_node_get_object (element);
-          if (g_strcmp0 (get_string (block, "type"), "tool_use") != 0)
+          if (g_strcmp0 (_fj_json_get_string (block, "type"), "tool_use") != 0)
             continue;
 
           input = json_object_get_member (block, "input");
@@ -199,11 +127,11 @@ add_assistant_message (JsonArray *messages,
             arguments = g_strdup ("{}");
 
           function = json_object_new ();
-          json_object_set_string_member (function, "name", get_string (block, "name") ?: "");
+          json_object_set_string_member (function, "name", _fj_json_get_string (block, "name") ?: "");
           json_object_set_string_member (function, "arguments", arguments);
 
           call = json_object_new ();
-          json_object_set_string_member (call, "id", get_string (block, "id") ?: "");
+          json_object_set_string_member (call, "id", _fj_json_get_string (block, "id") ?: "");
           json_object_set_string_member (call, "type", "function");
           json_object_set_object_member (call, "function", function);
 
@@ -251,7 +179,7 @@ add_user_message (JsonArray *messages,
           if (!JSON_NODE_HOLDS_OBJECT (element))
             continue;
           block = json_node_get_object (element);
-          if (g_strcmp0 (get_string (block, "type"), "tool_result") != 0)
+          if (g_strcmp0 (_fj_json_get_string (block, "type"), "tool_result") != 0)
             continue;
 
           node = json_object_get_member (block, "content");
@@ -269,7 +197,7 @@ add_user_message (JsonArray *messages,
           message = json_object_new ();
           json_object_set_string_member (message, "role", "tool");
           json_object_set_string_member (message, "tool_call_id",
-                                         get_string (block, "tool_use_id") ?: "");
+                                         _fj_json_get_string (block, "tool_use_id") ?: "");
           json_object_set_string_member (message, "content", result ? result : "");
           json_array_add_object_element (messages, message);
         }
@@ -297,12 +225,12 @@ translate_tools (JsonArray *tools)
       if (!JSON_NODE_HOLDS_OBJECT (element))
         continue;
       tool = json_node_get_object (element);
-      if (get_string (tool, "name") == NULL)
+      if (_fj_json_get_string (tool, "name") == NULL)
         continue;
 
       function = json_object_new ();
-      json_object_set_string_member (function, "name", get_string (tool, "name"));
-      if ((description = get_string (tool, "description")) != NULL)
+      json_object_set_string_member (function, "name", _fj_json_get_string (tool, "name"));
+      if ((description = _fj_json_get_string (tool, "description")) != NULL)
         json_object_set_string_member (function, "description", description);
       schema = json_object_get_member (tool, "input_schema");
       if (schema != NULL && JSON_NODE_HOLDS_OBJECT (schema))
@@ -337,14 +265,14 @@ translate_tool_choice (JsonNode *choice)
     return NULL;
 
   object = json_node_get_object (choice);
-  type = get_string (object, "type");
+  type = _fj_json_get_string (object, "type");
 
-  if (g_strcmp0 (type, "tool") == 0 && get_string (object, "name") != NULL)
+  if (g_strcmp0 (type, "tool") == 0 && _fj_json_get_string (object, "name") != NULL)
     {
       JsonObject *named = json_object_new ();
       JsonObject *function = json_object_new ();
 
-      json_object_set_string_member (function, "name", get_string (object, "name"));
+      json_object_set_string_member (function, "name", _fj_json_get_string (object, "name"));
       json_object_set_string_member (named, "type", "function");
       json_object_set_object_member (named, "function", function);
       out = json_node_new (JSON_NODE_OBJECT);
@@ -396,7 +324,7 @@ _fj_openai_build_request (JsonObject *params)
   if (system != NULL)
     add_text_message (messages, "system", system);
 
-  if ((turns = get_array (params, "messages")) != NULL)
+  if ((turns = _fj_json_get_array (params, "messages")) != NULL)
     {
       guint n = json_array_get_length (turns);
 
@@ -410,7 +338,7 @@ _fj_openai_build_request (JsonObject *params)
           if (!JSON_NODE_HOLDS_OBJECT (element))
             continue;
           turn = json_node_get_object (element);
-          role = get_string (turn, "role");
+          role = _fj_json_get_string (turn, "role");
           content = json_object_get_member (turn, "content");
 
           if (g_strcmp0 (role, "assistant") == 0)
@@ -426,7 +354,7 @@ _fj_openai_build_request (JsonObject *params)
   copy_member (params, body, "top_p", "top_p");
   copy_member (params, body, "stop_sequences", "stop");
 
-  if ((tools = get_array (params, "tools")) != NULL && json_array_get_length (tools) > 0)
+  if ((tools = _fj_json_get_array (params, "tools")) != NULL && json_array_get_length (tools) > 0)
     json_object_set_array_member (body, "tools", translate_tools (tools));
 
   if ((choice = translate_tool_choice (json_object_get_member (params, "tool_choice"))) != NULL)
@@ -477,11 +405,11 @@ translate_usage (JsonObject *usage)
   if (usage == NULL)
     return NULL;
 
-  if (!get_int (usage, "prompt_tokens", &prompt))
+  if (!_fj_json_get_int (usage, "prompt_tokens", &prompt))
     prompt = -1;
-  if (!get_int (usage, "completion_tokens", &completion))
+  if (!_fj_json_get_int (usage, "completion_tokens", &completion))
     completion = -1;
-  if (!get_int (get_object (usage, "prompt_tokens_details"), "cached_tokens", &cached))
+  if (!_fj_json_get_int (_fj_json_get_object (usage, "prompt_tokens_details"), "cached_tokens", &cached))
     cached = -1;
 
   if (prompt < 0 && completion < 0 && cached < 0)
@@ -595,10 +523,10 @@ emit_message_start (FjOpenaiStream  *self,
   json_object_set_int_member (usage, "input_tokens", 0);
   json_object_set_int_member (usage, "output_tokens", 0);
 
-  json_object_set_string_member (message, "id", get_string (chunk, "id") ?: "");
+  json_object_set_string_member (message, "id", _fj_json_get_string (chunk, "id") ?: "");
   json_object_set_string_member (message, "type", "message");
   json_object_set_string_member (message, "role", "assistant");
-  json_object_set_string_member (message, "model", get_string (chunk, "model") ?: "");
+  json_object_set_string_member (message, "model", _fj_json_get_string (chunk, "model") ?: "");
   json_object_set_array_member (message, "content", json_array_new ());
   json_object_set_null_member (message, "stop_reason");
   json_object_set_null_member (message, "stop_sequence");
@@ -703,8 +631,8 @@ handle_tool_calls (FjOpenaiStream  *self,
       if (!JSON_NODE_HOLDS_OBJECT (element))
         continue;
       call = json_node_get_object (element);
-      function = get_object (call, "function");
-      if (!get_int (call, "index", &index))
+      function = _fj_json_get_object (call, "function");
+      if (!_fj_json_get_int (call, "index", &index))
         index = i;
 
       for (guint j = 0; j < self->tools->len; j++)
@@ -715,7 +643,7 @@ handle_tool_calls (FjOpenaiStream  *self,
         {
           JsonObject *content = json_object_new ();
           ToolSlot slot;
-          const char *id = get_string (call, "id");
+          const char *id = _fj_json_get_string (call, "id");
           g_autofree char *made_id = NULL;
 
           /* Some servers give no id: the reply needs one to answer. */
@@ -724,7 +652,7 @@ handle_tool_calls (FjOpenaiStream  *self,
 
           json_object_set_string_member (content, "type", "tool_use");
           json_object_set_string_member (content, "id", id);
-          json_object_set_string_member (content, "name", get_string (function, "name") ?: "");
+          json_object_set_string_member (content, "name", _fj_json_get_string (function, "name") ?: "");
           json_object_set_object_member (content, "input", json_object_new ());
           if (!start_block (self, content, &block, error))
             return FALSE;
@@ -734,14 +662,14 @@ handle_tool_calls (FjOpenaiStream  *self,
           g_array_append_val (self->tools, slot);
         }
 
-      arguments = get_string (function, "arguments");
-      if (arguments == NULL && get_object (function, "arguments") != NULL)
+      arguments = _fj_json_get_string (function, "arguments");
+      if (arguments == NULL && _fj_json_get_object (function, "arguments") != NULL)
         {
           /* A server that sends the arguments as an object. */
           g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
           g_autofree char *text = NULL;
 
-          json_node_set_object (node, get_object (function, "arguments"));
+          json_node_set_object (node, _fj_json_get_object (function, "arguments"));
           text = node_to_string (node, NULL);
           if (!emit_delta (self, block, "input_json_delta", "partial_json", text, error))
             return FALSE;
@@ -760,7 +688,7 @@ emit_usage (FjOpenaiStream  *self,
             const char      *stop_reason,
             GError         **error)
 {
-  JsonObject *usage = translate_usage (get_object (chunk, "usage"));
+  JsonObject *usage = translate_usage (_fj_json_get_object (chunk, "usage"));
   JsonObject *event;
 
   if (usage == NULL && stop_reason == NULL)
@@ -789,8 +717,8 @@ handle_error_chunk (FjOpenaiStream  *self,
   JsonObject *event = json_object_new ();
   JsonObject *details = json_object_new ();
   JsonObject *given = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
-  const char *type = get_string (given, "type");
-  const char *message = get_string (given, "message");
+  const char *type = _fj_json_get_string (given, "type");
+  const char *message = _fj_json_get_string (given, "message");
 
   if (given == NULL && JSON_NODE_HOLDS_VALUE (node) &&
       json_node_get_value_type (node) == G_TYPE_STRING)
@@ -857,7 +785,7 @@ _fj_openai_stream_feed (FjOpenaiStream  *self,
       return emit (self, "message_stop", json_object_new (), error);
     }
 
-  if ((root = parse_network_json (data, length, &local_error)) == NULL)
+  if ((root = _fj_json_parse_network (data, length, NULL, NULL, &local_error)) == NULL)
     {
       g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "a stream chunk ");
       return FALSE;
@@ -878,14 +806,14 @@ _fj_openai_stream_feed (FjOpenaiStream  *self,
   if (!self->started && !emit_message_start (self, chunk, error))
     return FALSE;
 
-  if ((choices = get_array (chunk, "choices")) != NULL && json_array_get_length (choices) > 0)
+  if ((choices = _fj_json_get_array (chunk, "choices")) != NULL && json_array_get_length (choices) > 0)
     {
       JsonNode *first = json_array_get_element (choices, 0);
       JsonObject *choice = JSON_NODE_HOLDS_OBJECT (first) ? json_node_get_object (first) : NULL;
-      JsonObject *delta = get_object (choice, "delta");
-      const char *text = get_string (delta, "content");
-      JsonArray *calls = get_array (delta, "tool_calls");
-      const char *finish_reason = get_string (choice, "finish_reason");
+      JsonObject *delta = _fj_json_get_object (choice, "delta");
+      const char *text = _fj_json_get_string (delta, "content");
+      JsonArray *calls = _fj_json_get_array (delta, "tool_calls");
+      const char *finish_reason = _fj_json_get_string (choice, "finish_reason");
 
       /* delta.reasoning_content is the model thinking aloud: not text. */
       if (text != NULL && *text != '\0' && !handle_text (self, text, error))
@@ -949,7 +877,7 @@ _fj_openai_load_reply (FjMessage   *message,
   g_return_val_if_fail (FJ_IS_MESSAGE (message), FALSE);
   g_return_val_if_fail (data != NULL || length == 0, FALSE);
 
-  if ((root = parse_network_json (data, length, &local_error)) == NULL)
+  if ((root = _fj_json_parse_network (data, length, NULL, NULL, &local_error)) == NULL)
     return protocol_error (error, local_error->message);
 
   if (!JSON_NODE_HOLDS_OBJECT (root))
@@ -963,24 +891,24 @@ _fj_openai_load_reply (FjMessage   *message,
                             json_node_get_object (error_node) : NULL;
 
       g_set_error (error, FJ_ERROR, FJ_ERROR_SERVER, "%s: %s",
-                   get_string (details, "type") ?: "error",
-                   get_string (details, "message") ?: "no message");
+                   _fj_json_get_string (details, "type") ?: "error",
+                   _fj_json_get_string (details, "message") ?: "no message");
       return FALSE;
     }
 
-  choices = get_array (body, "choices");
+  choices = _fj_json_get_array (body, "choices");
   if (choices == NULL || json_array_get_length (choices) == 0 ||
       !JSON_NODE_HOLDS_OBJECT (json_array_get_element (choices, 0)))
     return protocol_error (error, "it has no choices");
   choice = json_array_get_object_element (choices, 0);
-  source = get_object (choice, "message");
+  source = _fj_json_get_object (choice, "message");
   if (source == NULL)
     return protocol_error (error, "its choice has no message");
 
-  finish_reason = get_string (choice, "finish_reason");
+  finish_reason = _fj_json_get_string (choice, "finish_reason");
   content = json_array_new ();
 
-  if ((text = get_string (source, "content")) != NULL && *text != '\0')
+  if ((text = _fj_json_get_string (source, "content")) != NULL && *text != '\0')
     {
       JsonObject *block = json_object_new ();
 
@@ -989,7 +917,7 @@ _fj_openai_load_reply (FjMessage   *message,
       json_array_add_object_element (content, block);
     }
 
-  if ((calls = get_array (source, "tool_calls")) != NULL)
+  if ((calls = _fj_json_get_array (source, "tool_calls")) != NULL)
     {
       guint n = json_array_get_length (calls);
 
@@ -1007,15 +935,15 @@ _fj_openai_load_reply (FjMessage   *message,
           if (!JSON_NODE_HOLDS_OBJECT (element))
             continue;
           call = json_node_get_object (element);
-          function = get_object (call, "function");
+          function = _fj_json_get_object (call, "function");
 
-          if ((arguments = get_string (function, "arguments")) != NULL)
+          if ((arguments = _fj_json_get_string (function, "arguments")) != NULL)
             {
               if (!is_blank (arguments, strlen (arguments)))
                 {
                   g_autoptr(GError) parse_error = NULL;
 
-                  input = parse_network_json (arguments, strlen (arguments), &parse_error);
+                  input = _fj_json_parse_network (arguments, strlen (arguments), NULL, NULL, &parse_error);
                   if ((input == NULL || !JSON_NODE_HOLDS_OBJECT (input)) &&
                       g_strcmp0 (finish_reason, "length") != 0)
                     {
@@ -1028,10 +956,10 @@ _fj_openai_load_reply (FjMessage   *message,
                     }
                 }
             }
-          else if (get_object (function, "arguments") != NULL)
+          else if (_fj_json_get_object (function, "arguments") != NULL)
             {
               input = json_node_new (JSON_NODE_OBJECT);
-              json_node_set_object (input, get_object (function, "arguments"));
+              json_node_set_object (input, _fj_json_get_object (function, "arguments"));
             }
 
           if (input != NULL && !JSON_NODE_HOLDS_OBJECT (input))
@@ -1042,14 +970,14 @@ _fj_openai_load_reply (FjMessage   *message,
               json_node_take_object (input, json_object_new ());
             }
 
-          id = get_string (call, "id");
+          id = _fj_json_get_string (call, "id");
           if (id == NULL || *id == '\0')
             id = made_id = g_strdup_printf ("call_%u", i);
 
           block = json_object_new ();
           json_object_set_string_member (block, "type", "tool_use");
           json_object_set_string_member (block, "id", id);
-          json_object_set_string_member (block, "name", get_string (function, "name") ?: "");
+          json_object_set_string_member (block, "name", _fj_json_get_string (function, "name") ?: "");
           json_object_set_member (block, "input", input);
           json_array_add_object_element (content, block);
           n_calls++;
@@ -1058,9 +986,9 @@ _fj_openai_load_reply (FjMessage   *message,
 
   reply = json_object_new ();
   json_object_set_string_member (reply, "type", "message");
-  json_object_set_string_member (reply, "id", get_string (body, "id") ?: "");
+  json_object_set_string_member (reply, "id", _fj_json_get_string (body, "id") ?: "");
   json_object_set_string_member (reply, "role", "assistant");
-  json_object_set_string_member (reply, "model", get_string (body, "model") ?: "");
+  json_object_set_string_member (reply, "model", _fj_json_get_string (body, "model") ?: "");
   json_object_set_array_member (reply, "content", content);
   if (finish_reason != NULL)
     json_object_set_string_member (reply, "stop_reason",
@@ -1068,7 +996,7 @@ _fj_openai_load_reply (FjMessage   *message,
   else
     json_object_set_null_member (reply, "stop_reason");
   json_object_set_null_member (reply, "stop_sequence");
-  if ((usage = translate_usage (get_object (body, "usage"))) != NULL)
+  if ((usage = translate_usage (_fj_json_get_object (body, "usage"))) != NULL)
     json_object_set_object_member (reply, "usage", usage);
 
   out_root = json_node_new (JSON_NODE_OBJECT);
@@ -1096,7 +1024,7 @@ _fj_openai_api_error (guint       status,
   const char *label;
   FjError code;
 
-  if (length > 0 && (root = parse_network_json (data, length, NULL)) != NULL &&
+  if (length > 0 && (root = _fj_json_parse_network (data, length, NULL, NULL, NULL)) != NULL &&
       JSON_NODE_HOLDS_OBJECT (root))
     {
       JsonObject *object = json_node_get_object (root);
@@ -1107,11 +1035,11 @@ _fj_openai_api_error (guint       status,
         {
           gint64 number;
 
-          type = get_string (details, "type");
-          text = get_string (details, "message");
-          if (type == NULL && get_string (details, "code") != NULL)
-            type = get_string (details, "code");
-          else if (type == NULL && get_int (details, "code", &number))
+          type = _fj_json_get_string (details, "type");
+          text = _fj_json_get_string (details, "message");
+          if (type == NULL && _fj_json_get_string (details, "code") != NULL)
+            type = _fj_json_get_string (details, "code");
+          else if (type == NULL && _fj_json_get_int (details, "code", &number))
             type = code_text = g_strdup_printf ("%" G_GINT64_FORMAT, number);
         }
       else if (err != NULL && JSON_NODE_HOLDS_VALUE (err) &&
@@ -1119,7 +1047,7 @@ _fj_openai_api_error (guint       status,
         text = json_node_get_string (err);   /* llama.cpp's older form */
 
       if (request_id == NULL)
-        request_id = get_string (object, "request_id");
+        request_id = _fj_json_get_string (object, "request_id");
     }
 
   if (text == NULL && length > 0)
