@@ -196,3 +196,24 @@ fj_test_assert_no_key (const char *text)
   if (text != NULL && strstr (text, FJ_TEST_API_KEY) != NULL)
     g_error ("the API key leaked into a message or output (%zu bytes)", strlen (text));
 }
+
+GError *
+fj_test_send_and_wait (FjClient     *client,
+                       FjMessage    *message,
+                       GCancellable *cancellable,
+                       double        timeout_seconds)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  GError *error = NULL;
+
+  fj_client_send_async (client, message, cancellable, fj_test_async_result_cb, &result);
+  fj_test_wait_result (&result, timeout_seconds);
+  if (!fj_client_send_finish (client, result, &error))
+    {
+      g_assert_nonnull (error);
+      fj_test_assert_no_key (error->message);
+      return error;
+    }
+  g_assert_no_error (error);
+  return NULL;
+}

@@ -48,6 +48,14 @@ void         fj_test_async_result_cb   (GObject      *source,
 GAsyncResult *fj_test_wait_result      (GAsyncResult **result,
                                         double         timeout_seconds);
 
+/* Sends @message with @client and waits up to @timeout_seconds (times
+ * fj_test_time_scale()); returns the error, or NULL.  An error message
+ * must not contain FJ_TEST_API_KEY. */
+GError      *fj_test_send_and_wait     (FjClient      *client,
+                                        FjMessage     *message,
+                                        GCancellable  *cancellable,
+                                        double         timeout_seconds);
+
 /* The path of a file in ../shared/fixtures, or NULL (and the test is
  * skipped with a message saying so) when the folder is absent. */
 char        *fj_test_shared_fixture    (const char   *name);

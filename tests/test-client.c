@@ -46,28 +46,6 @@ new_message (gboolean    stream,
   return fj_message_new (json_node_get_object (root));
 }
 
-/* Sends @message and waits; returns the error, or NULL. */
-static GError *
-send_and_wait (FjClient     *client,
-               FjMessage    *message,
-               GCancellable *cancellable,
-               double        timeout)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-  GError *error = NULL;
-
-  fj_client_send_async (client, message, cancellable, fj_test_async_result_cb, &result);
-  fj_test_wait_result (&result, timeout);
-  if (!fj_client_send_finish (client, result, &error))
-    {
-      g_assert_nonnull (error);
-      fj_test_assert_no_key (error->message);
-      return error;
-    }
-  g_assert_no_error (error);
-  return NULL;
-}
-
 static JsonArray *
 stats_log (FjSimulator *sim)
 {
@@ -86,7 +64,7 @@ test_json_reply (void)
   g_autoptr(GError) error = NULL;
   FjUsage *usage;
 
-  error = send_and_wait (client, message, NULL, 10);
+  error = fj_test_send_and_wait (client, message, NULL, 10);
   g_assert_no_error (error);
 
   g_assert_cmpuint (fj_message_get_status_code (message), ==, 200);
@@ -120,7 +98,7 @@ test_sse_reply (void)
   g_autoptr(GError) error = NULL;
 
   g_signal_connect (message, "text-delta", G_CALLBACK (on_delta_count), collected);
-  error = send_and_wait (client, message, NULL, 10);
+  error = fj_test_send_and_wait (client, message, NULL, 10);
   g_assert_no_error (error);
 
   g_assert_cmpstr (fj_message_get_stop_reason (message), ==, "end_turn");
@@ -159,7 +137,7 @@ test_streaming_is_real (void)
   gint64 end;
 
   g_signal_connect (message, "text-delta", G_CALLBACK (on_delta_time), &times);
-  error = send_and_wait (client, message, NULL, 15);
+  error = fj_test_send_and_wait (client, message, NULL, 15);
   end = g_get_monotonic_time ();
   g_assert_no_error (error);
 
@@ -196,7 +174,7 @@ test_retry_after_429 (void)
 
   g_signal_connect (message, "retrying", G_CALLBACK (on_retrying), &n_retrying);
 
-  error = send_and_wait (client, message, NULL, 15);
+  error = fj_test_send_and_wait (client, message, NULL, 15);
   g_assert_no_error (error);
   g_assert_cmpuint (fj_message_get_attempts (message), ==, 2);
   g_assert_cmpuint (n_retrying, ==, 1);
@@ -218,7 +196,7 @@ test_400_not_retried (void)
   g_autoptr(FjMessage) message = new_message (FALSE, "You are a market analyst.", "Q3?");
   g_autoptr(GError) error = NULL;
 
-  error = send_and_wait (client, message, NULL, 10);
+  error = fj_test_send_and_wait (client, message, NULL, 10);
   g_assert_error (error, FJ_ERROR, FJ_ERROR_INVALID_REQUEST);
   g_assert_nonnull (strstr (error->message, "HTTP 400"));
   g_assert_nonnull (strstr (error->message, "invalid_request_error"));
@@ -235,7 +213,7 @@ test_400_should_retry (void)
   g_autoptr(FjMessage) message = new_message (FALSE, "You are a market analyst.", "Q3?");
   g_autoptr(GError) error = NULL;
 
-  error = send_and_wait (client, message, NULL, 10);
+  error = fj_test_send_and_wait (client, message, NULL, 10);
   g_assert_no_error (error);
   g_assert_cmpuint (fj_simulator_get_n_requests (sim), ==, 2);
   g_assert_cmpuint (fj_message_get_attempts (message), ==, 2);
@@ -251,7 +229,7 @@ test_500_exhausts_retries (void)
   g_autoptr(GError) error = NULL;
 
   fj_client_set_max_retries (client, 2);
-  error = send_and_wait (client, message, NULL, 15);
+  error = fj_test_send_and_wait (client, message, NULL, 15);
   g_assert_error (error, FJ_ERROR, FJ_ERROR_OVERLOADED);
   g_assert_nonnull (strstr (error->message, "after 3 attempts"));
   g_assert_nonnull (strstr (error->message, "HTTP 529 overloaded_error"));
@@ -270,7 +248,7 @@ test_retry_after_past_deadline (void)
 
   /* The agent has 5 s left; the server asks for 30: end now, saying so. */
   _fj_message_set_deadline (message, start + 5 * G_USEC_PER_SEC);
-  error = send_and_wait (client, message, NULL, 10);
+  error = fj_test_send_and_wait (client, message, NULL, 10);
   g_assert_error (error, FJ_ERROR, FJ_ERROR_RATE_LIMITED);
   g_assert_nonnull (strstr (error->message, "30"));
   g_assert_cmpint (g_get_monotonic_time () - start, <, 4 * G_USEC_PER_SEC * fj_test_time_scale ());
@@ -286,7 +264,7 @@ test_401_hides_key (void)
   g_autoptr(GError) error = NULL;
 
   fj_client_set_api_key (client, "fj-wrong-key-0000");
-  error = send_and_wait (client, message, NULL, 10);
+  error = fj_test_send_and_wait (client, message, NULL, 10);
   g_assert_error (error, FJ_ERROR, FJ_ERROR_AUTHENTICATION);
   g_assert_nonnull (strstr (error->message, "HTTP 401"));
   g_assert_null (strstr (error->message, "fj-wrong-key-0000"));
@@ -303,7 +281,7 @@ test_no_credentials (void)
   g_autoptr(GError) error = NULL;
 
   g_assert_false (fj_client_get_has_credentials (client));
-  error = send_and_wait (client, message, NULL, 10);
+  error = fj_test_send_and_wait (client, message, NULL, 10);
   g_assert_error (error, FJ_ERROR, FJ_ERROR_AUTHENTICATION);
   g_assert_nonnull (strstr (error->message, "ANTHROPIC_API_KEY"));
   g_assert_cmpuint (fj_simulator_get_n_requests (sim), ==, 0);
@@ -349,7 +327,7 @@ test_insecure_http (void)
       g_clear_error (&error);
 
       /* Sending fails the same way at once, with no attempt made. */
-      error = send_and_wait (client, message, NULL, 10);
+      error = fj_test_send_and_wait (client, message, NULL, 10);
       g_assert_error (error, FJ_ERROR, FJ_ERROR_INVALID_REQUEST);
       g_clear_error (&error);
 
@@ -383,7 +361,7 @@ test_bearer_token (void)
 
   fj_client_set_auth_token (client, FJ_TEST_API_KEY);
   fj_client_set_api_version (client, "2026-10-21");
-  error = send_and_wait (client, message, NULL, 10);
+  error = fj_test_send_and_wait (client, message, NULL, 10);
   g_assert_no_error (error);
 
   log = stats_log (sim);
@@ -422,7 +400,7 @@ test_dropped_stream (void)
   g_autoptr(FjMessage) message = new_message (TRUE, "You are a market analyst.", "Q3?");
   g_autoptr(GError) error = NULL;
 
-  error = send_and_wait (client, message, NULL, 10);
+  error = fj_test_send_and_wait (client, message, NULL, 10);
   g_assert_error (error, FJ_ERROR, FJ_ERROR_CONNECTION);
   g_assert_cmpstr (fj_message_get_text (message), !=, "");
   g_assert_nonnull (strstr (fj_message_get_text (message), "market analyst"));
@@ -439,7 +417,7 @@ test_error_event (void)
   g_autoptr(FjMessage) message = new_message (TRUE, "You are a market analyst.", "Q3?");
   g_autoptr(GError) error = NULL;
 
-  error = send_and_wait (client, message, NULL, 10);
+  error = fj_test_send_and_wait (client, message, NULL, 10);
   g_assert_error (error, FJ_ERROR, FJ_ERROR_OVERLOADED);
   g_assert_nonnull (strstr (fj_message_get_text (message), "market analyst"));
   g_assert_cmpuint (fj_simulator_get_n_requests (sim), ==, 1);
@@ -455,7 +433,7 @@ test_malformed (void)
   for (guint stream = 0; stream < 2; stream++)
     {
       g_autoptr(FjMessage) message = new_message (stream, "You are a market analyst.", "Q3?");
-      g_autoptr(GError) error = send_and_wait (client, message, NULL, 10);
+      g_autoptr(GError) error = fj_test_send_and_wait (client, message, NULL, 10);
 
       g_assert_error (error, FJ_ERROR, FJ_ERROR_PROTOCOL);
     }
@@ -472,7 +450,7 @@ test_idle_timeout (void)
 
   fj_client_set_idle_timeout (client, 0.3);
   fj_client_set_max_retries (client, 1);
-  error = send_and_wait (client, message, NULL, 15);
+  error = fj_test_send_and_wait (client, message, NULL, 15);
   g_assert_error (error, FJ_ERROR, FJ_ERROR_TIMED_OUT);
   g_assert_nonnull (strstr (error->message, "idle"));
   /* Nothing of the body had come: the timeout was retried once. */
@@ -497,7 +475,7 @@ test_cancel_in_flight (void)
   gint64 start = g_get_monotonic_time ();
 
   g_timeout_add (300, cancel_cb, cancellable);
-  error = send_and_wait (client, message, cancellable, 10);
+  error = fj_test_send_and_wait (client, message, cancellable, 10);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC * fj_test_time_scale ());
 
@@ -661,12 +639,12 @@ test_https (void)
   trusting = fj_test_client_new (sim);
   fj_client_set_tls_database (trusting, database);
   g_clear_error (&error);
-  error = send_and_wait (trusting, ok_message, NULL, 10);
+  error = fj_test_send_and_wait (trusting, ok_message, NULL, 10);
   g_assert_no_error (error);
   g_assert_cmpstr (fj_message_get_stop_reason (ok_message), ==, "end_turn");
 
   untrusting = fj_test_client_new (sim);
-  error = send_and_wait (untrusting, bad_message, NULL, 10);
+  error = fj_test_send_and_wait (untrusting, bad_message, NULL, 10);
   g_assert_error (error, FJ_ERROR, FJ_ERROR_TLS);
   g_assert_cmpuint (fj_message_get_attempts (bad_message), ==, 1);
 

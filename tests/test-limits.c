@@ -314,20 +314,6 @@ new_message (gboolean stream)
   return fj_message_new (json_node_get_object (json_parser_get_root (parser)));
 }
 
-static GError *
-send_and_wait (FjClient  *client,
-               FjMessage *message)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-  GError *error = NULL;
-
-  fj_client_send_async (client, message, NULL, fj_test_async_result_cb, &result);
-  fj_test_wait_result (&result, 60);
-  if (fj_client_send_finish (client, result, &error))
-    g_assert_no_error (error);
-  return error;
-}
-
 /* Runs one message against a fresh server of @kind; returns the error and
  * the text the message kept.  The server is joined before returning. */
 static GError *
@@ -349,7 +335,7 @@ run_hostile (ReplyKind   kind,
   if (max_line_length > 0)
     fj_client_set_max_line_length (client, max_line_length);
 
-  error = send_and_wait (client, message);
+  error = fj_test_send_and_wait (client, message, NULL, 60);
   *text_out = g_strdup (fj_message_get_text (message));
   g_clear_object (&message);
   g_clear_object (&client);

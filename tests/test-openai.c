@@ -666,26 +666,6 @@ openai_client_new (FjSimulator *sim,
   return client;
 }
 
-static GError *
-send_and_wait (FjClient     *client,
-               FjMessage    *message,
-               GCancellable *cancellable,
-               double        timeout)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-  GError *error = NULL;
-
-  fj_client_send_async (client, message, cancellable, fj_test_async_result_cb, &result);
-  fj_test_wait_result (&result, timeout);
-  if (!fj_client_send_finish (client, result, &error))
-    {
-      g_assert_nonnull (error);
-      fj_test_assert_no_key (error->message);
-      return error;
-    }
-  return NULL;
-}
-
 static JsonObject *
 log_entry (FjSimulator *sim,
            guint        index,
@@ -708,7 +688,7 @@ test_sim_json (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonNode) stats = NULL;
 
-  error = send_and_wait (client, message, NULL, 10);
+  error = fj_test_send_and_wait (client, message, NULL, 10);
   g_assert_no_error (error);
   g_assert_cmpuint (fj_message_get_status_code (message), ==, 200);
   g_assert_cmpstr (fj_message_get_stop_reason (message), ==, "end_turn");
@@ -729,7 +709,7 @@ test_sim_sse (void)
   g_autoptr(GError) error = NULL;
 
   g_signal_connect (message, "text-delta", G_CALLBACK (on_delta), deltas);
-  error = send_and_wait (client, message, NULL, 10);
+  error = fj_test_send_and_wait (client, message, NULL, 10);
   g_assert_no_error (error);
   g_assert_cmpstr (fj_message_get_stop_reason (message), ==, "end_turn");
   g_assert_cmpint (fj_message_get_usage (message)->output_tokens, ==, 30);
@@ -751,7 +731,7 @@ test_sim_no_key (void)
   client = openai_client_new (sim, NULL);
   g_assert_false (fj_client_get_has_credentials (client));
 
-  error = send_and_wait (client, message, NULL, 10);
+  error = fj_test_send_and_wait (client, message, NULL, 10);
   g_assert_no_error (error);
   g_assert_cmpstr (fj_message_get_stop_reason (message), ==, "end_turn");
 }
@@ -764,7 +744,7 @@ test_sim_wrong_key (void)
   g_autoptr(FjMessage) message = plain_message_new (FALSE, "You are a market analyst.", "Q3?");
   g_autoptr(GError) error = NULL;
 
-  error = send_and_wait (client, message, NULL, 10);
+  error = fj_test_send_and_wait (client, message, NULL, 10);
   g_assert_error (error, FJ_ERROR, FJ_ERROR_AUTHENTICATION);
   g_assert_nonnull (strstr (error->message, "HTTP 401"));
   g_assert_null (strstr (error->message, "fj-wrong-key-0000"));
@@ -780,7 +760,7 @@ test_sim_retry_429 (void)
   g_autoptr(FjMessage) message = plain_message_new (TRUE, "You are a market analyst.", "Q3?");
   g_autoptr(GError) error = NULL;
 
-  error = send_and_wait (client, message, NULL, 20);
+  error = fj_test_send_and_wait (client, message, NULL, 20);
   g_assert_no_error (error);
   g_assert_cmpuint (fj_message_get_attempts (message), ==, 2);
   g_assert_cmpuint (fj_simulator_get_n_requests (sim), ==, 2);
@@ -796,7 +776,7 @@ test_sim_529_exhausts (void)
   g_autoptr(GError) error = NULL;
 
   fj_client_set_max_retries (client, 1);
-  error = send_and_wait (client, message, NULL, 20);
+  error = fj_test_send_and_wait (client, message, NULL, 20);
   g_assert_error (error, FJ_ERROR, FJ_ERROR_OVERLOADED);
   g_assert_nonnull (strstr (error->message, "after 2 attempts"));
   g_assert_nonnull (strstr (error->message, "HTTP 529"));
@@ -811,7 +791,7 @@ test_sim_400 (void)
   g_autoptr(FjMessage) message = plain_message_new (FALSE, "You are a market analyst.", "Q3?");
   g_autoptr(GError) error = NULL;
 
-  error = send_and_wait (client, message, NULL, 10);
+  error = fj_test_send_and_wait (client, message, NULL, 10);
   g_assert_error (error, FJ_ERROR, FJ_ERROR_INVALID_REQUEST);
   g_assert_nonnull (strstr (error->message, "HTTP 400"));
   g_assert_cmpuint (fj_simulator_get_n_requests (sim), ==, 1);
@@ -835,7 +815,7 @@ test_sim_cancel (void)
   g_autoptr(GError) error = NULL;
 
   g_timeout_add (300, cancel_cb, cancellable);
-  error = send_and_wait (client, message, cancellable, 10);
+  error = fj_test_send_and_wait (client, message, cancellable, 10);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }
 
@@ -1009,7 +989,7 @@ test_wire (void)
   fj_client_set_api_key (client, FJ_TEST_API_KEY);
   fj_client_set_auth_token (client, NULL);
 
-  error = send_and_wait (client, message, NULL, 10);
+  error = fj_test_send_and_wait (client, message, NULL, 10);
   g_assert_no_error (error);
 
   g_assert_cmpuint (seen.n_requests, ==, 2);
