@@ -27,6 +27,9 @@ typedef struct
   char     *tool_result_name;  /* the tool that produced it, when known */
   char     *first_tool;        /* name of the request's first tool */
   gboolean  include_usage;     /* OpenAI: stream_options.include_usage */
+  char     *cache_key;         /* SHA-256 of the cached prefix; NULL = no breakpoint */
+  gint64    cache_prefix_tokens;
+  gboolean  cache_ttl_long;    /* the breakpoint's cache_control.ttl is "1h" */
 } FjSimRequest;
 
 /* The max_tokens of an OpenAI request that sets neither max_tokens nor

@@ -24,6 +24,7 @@ _fj_sim_request_clear (FjSimRequest *request)
   g_clear_pointer (&request->tool_result, g_free);
   g_clear_pointer (&request->tool_result_name, g_free);
   g_clear_pointer (&request->first_tool, g_free);
+  g_clear_pointer (&request->cache_key, g_free);
 }
 
 static gboolean
@@ -293,6 +294,180 @@ parse_stream (FjSimRequest  *request,
   return TRUE;
 }
 
+/* Prompt caching */
+
+static int
+compare_strings (gconstpointer a,
+                 gconstpointer b)
+{
+  return strcmp (*(const char * const *) a, *(const char * const *) b);
+}
+
+/* A serialisation of @node that does not depend on member order; a
+ * block's own cache_control is left out (it marks, it is not content). */
+static void
+canon_append (GString  *out,
+              JsonNode *node,
+              gboolean  skip_cache_control)
+{
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    g_string_append (out, "null");
+  else if (JSON_NODE_HOLDS_OBJECT (node))
+    {
+      JsonObject *object = json_node_get_object (node);
+      g_autoptr(GList) members = json_object_get_members (object);
+      g_autoptr(GPtrArray) keys = g_ptr_array_new ();
+      gboolean first = TRUE;
+
+      for (const GList *l = members; l != NULL; l = l->next)
+        g_ptr_array_add (keys, l->data);
+      g_ptr_array_sort (keys, compare_strings);
+
+      g_string_append_c (out, '{');
+      for (guint i = 0; i < keys->len; i++)
+        {
+          const char *key = g_ptr_array_index (keys, i);
+          g_autoptr(JsonNode) name = NULL;
+          g_autofree char *name_json = NULL;
+
+          if (skip_cache_control && g_str_equal (key, "cache_control"))
+            continue;
+          if (!first)
+            g_string_append_c (out, ',');
+          first = FALSE;
+          name = json_node_init_string (json_node_alloc (), key);
+          name_json = json_to_string (name, FALSE);
+          g_string_append (out, name_json);
+          g_string_append_c (out, ':');
+          canon_append (out, json_object_get_member (object, key), FALSE);
+        }
+      g_string_append_c (out, '}');
+    }
+  else if (JSON_NODE_HOLDS_ARRAY (node))
+    {
+      JsonArray *array = json_node_get_array (node);
+
+      g_string_append_c (out, '[');
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        {
+          if (i > 0)
+            g_string_append_c (out, ',');
+          canon_append (out, json_array_get_element (array, i), FALSE);
+        }
+      g_string_append_c (out, ']');
+    }
+  else
+    {
+      g_autofree char *value = json_to_string (node, FALSE);
+
+      g_string_append (out, value);
+    }
+}
+
+typedef struct
+{
+  GString  *out;
+  gsize     cut;               /* end of the prefix; 0 = no breakpoint yet */
+  JsonNode *cache_control;     /* the last breakpoint's */
+} CacheWalk;
+
+static void
+cache_walk_block (CacheWalk  *walk,
+                  const char *tag,
+                  JsonNode   *block)
+{
+  JsonNode *cache_control = NULL;
+
+  g_string_append (walk->out, tag);
+  g_string_append_c (walk->out, '\t');
+  canon_append (walk->out, block, TRUE);
+  g_string_append_c (walk->out, '\n');
+
+  if (JSON_NODE_HOLDS_OBJECT (block))
+    cache_control = json_object_get_member (json_node_get_object (block), "cache_control");
+  if (cache_control != NULL && !JSON_NODE_HOLDS_NULL (cache_control))
+    {
+      walk->cut = walk->out->len;
+      walk->cache_control = cache_control;
+    }
+}
+
+static void
+cache_walk_content (CacheWalk  *walk,
+                    const char *tag,
+                    JsonNode   *content)
+{
+  if (content == NULL || JSON_NODE_HOLDS_NULL (content))
+    return;
+  if (JSON_NODE_HOLDS_ARRAY (content))
+    {
+      JsonArray *array = json_node_get_array (content);
+
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        cache_walk_block (walk, tag, json_array_get_element (array, i));
+    }
+  else
+    cache_walk_block (walk, tag, content);
+}
+
+/* Finds the last cache breakpoint in the order tools, system, messages
+ * and sets the key and size of the prefix up to and including it. */
+static void
+parse_cache_prefix (FjSimRequest *request,
+                    JsonObject   *root)
+{
+  g_autoptr(GString) out = g_string_new (NULL);
+  CacheWalk walk = { out, 0, NULL };
+  JsonNode *node;
+  JsonNode *top;
+  gsize header;
+
+  g_string_append (out, request->model);
+  g_string_append_c (out, '\n');
+  header = out->len;
+
+  node = json_object_get_member (root, "tools");
+  if (node != NULL && JSON_NODE_HOLDS_ARRAY (node))
+    cache_walk_content (&walk, "tool", node);
+
+  cache_walk_content (&walk, "system", json_object_get_member (root, "system"));
+
+  node = json_object_get_member (root, "messages");
+  if (node != NULL && JSON_NODE_HOLDS_ARRAY (node))
+    {
+      JsonArray *messages = json_node_get_array (node);
+
+      for (guint i = 0; i < json_array_get_length (messages); i++)
+        {
+          JsonObject *message = json_array_get_object_element (messages, i);
+          g_autofree char *tag = g_strdup_printf ("message %u %s", i,
+                                                  json_object_get_string_member (message, "role"));
+
+          cache_walk_content (&walk, tag, json_object_get_member (message, "content"));
+        }
+    }
+
+  /* A top-level cache_control goes on the last block. */
+  top = json_object_get_member (root, "cache_control");
+  if (top != NULL && !JSON_NODE_HOLDS_NULL (top) && out->len > header)
+    {
+      walk.cut = out->len;
+      walk.cache_control = top;
+    }
+
+  if (walk.cut == 0)
+    return;
+
+  request->cache_key = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) out->str, walk.cut);
+  request->cache_prefix_tokens = (walk.cut - header) / 4;
+  if (JSON_NODE_HOLDS_OBJECT (walk.cache_control))
+    {
+      JsonNode *ttl = json_object_get_member (json_node_get_object (walk.cache_control), "ttl");
+
+      request->cache_ttl_long = holds_type (ttl, G_TYPE_STRING) && g_str_equal (json_node_get_string (ttl), "1h");
+    }
+}
+
 gboolean
 _fj_sim_request_parse (FjSimRequest  *request,
                        const char    *data,
@@ -379,6 +554,8 @@ _fj_sim_request_parse (FjSimRequest  *request,
           request->first_tool = g_strdup (json_node_get_string (name));
         }
     }
+
+  parse_cache_prefix (request, root);
 
   return TRUE;
 }

@@ -69,7 +69,25 @@ typedef struct
   char          *name;
   char          *match;
   FjSimSettings  settings;
+  gboolean       batch_expired;  /* "batch_outcome": "expired" */
 } FjSimAgent;
+
+/* "cache": prompt caching of /v1/messages requests. */
+typedef struct
+{
+  gboolean has_min_tokens;      /* FALSE = by model name */
+  guint    min_tokens;
+  double   ttl;                 /* seconds of a 5-minute entry */
+} FjSimCacheSettings;
+
+/* "batch": the Message Batches endpoints. */
+typedef struct
+{
+  double   processing_time;     /* seconds until the last item is done */
+  guint    max_requests;
+  guint64  max_bytes;
+  gboolean shuffle;             /* results in shuffled order */
+} FjSimBatchSettings;
 
 typedef struct
 {
@@ -85,6 +103,8 @@ typedef struct
   guint64          seed;
   FjSimSettings    defaults;
   FjSimRateLimits  rate_limits;
+  FjSimCacheSettings cache;
+  FjSimBatchSettings batch;
   GPtrArray       *agents;      /* FjSimAgent */
 } FjSimScenario;
 
@@ -98,6 +118,8 @@ FjSimScenario *_fj_sim_scenario_parse      (const char    *name,
 FjSimAgent    *_fj_sim_scenario_match      (FjSimScenario *scenario,
                                             const char    *system);
 gboolean       _fj_sim_scenario_has_limits (FjSimScenario *scenario);
+guint          _fj_sim_scenario_cache_min_tokens (FjSimScenario *scenario,
+                                                  const char    *model);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FjSimScenario, _fj_sim_scenario_unref)
 

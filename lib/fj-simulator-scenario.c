@@ -815,6 +815,107 @@ parse_rate_limits (ParseContext    *ctx,
 }
 
 static gboolean
+parse_cache (ParseContext       *ctx,
+             JsonNode           *node,
+             FjSimCacheSettings *cache)
+{
+  static const char * const keys[] = { "min_tokens", "ttl", "description", NULL };
+  g_autoptr(GList) members = NULL;
+  JsonObject *object;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return fail (ctx, "cache", "expected an object");
+
+  object = json_node_get_object (node);
+  if (!check_keys (ctx, object, "cache", keys))
+    return FALSE;
+
+  members = json_object_get_members (object);
+  for (const GList *l = members; l != NULL; l = l->next)
+    {
+      const char *key = l->data;
+      JsonNode *member = json_object_get_member (object, key);
+      g_autofree char *path = join_path ("cache", key);
+      const char *str = NULL;
+
+      if (g_str_equal (key, "min_tokens"))
+        {
+          if (!get_uint (ctx, member, path, &cache->min_tokens))
+            return FALSE;
+          cache->has_min_tokens = TRUE;
+        }
+      else if (g_str_equal (key, "ttl"))
+        {
+          if (!get_number (ctx, member, path, "seconds", &cache->ttl))
+            return FALSE;
+        }
+      else if (!get_string (ctx, member, path, &str))
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+parse_batch (ParseContext       *ctx,
+             JsonNode           *node,
+             FjSimBatchSettings *batch)
+{
+  static const char * const keys[] = {
+    "processing_time", "max_requests", "max_bytes", "shuffle", "description", NULL
+  };
+  g_autoptr(GList) members = NULL;
+  JsonObject *object;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return fail (ctx, "batch", "expected an object");
+
+  object = json_node_get_object (node);
+  if (!check_keys (ctx, object, "batch", keys))
+    return FALSE;
+
+  members = json_object_get_members (object);
+  for (const GList *l = members; l != NULL; l = l->next)
+    {
+      const char *key = l->data;
+      JsonNode *member = json_object_get_member (object, key);
+      g_autofree char *path = join_path ("batch", key);
+      const char *str = NULL;
+      double bytes;
+
+      if (g_str_equal (key, "processing_time"))
+        {
+          if (!get_number (ctx, member, path, "seconds", &batch->processing_time))
+            return FALSE;
+        }
+      else if (g_str_equal (key, "max_requests"))
+        {
+          if (!get_uint (ctx, member, path, &batch->max_requests))
+            return FALSE;
+          if (batch->max_requests == 0)
+            return fail (ctx, path, "must be at least 1");
+        }
+      else if (g_str_equal (key, "max_bytes"))
+        {
+          if (!get_number (ctx, member, path, "a whole number of bytes", &bytes))
+            return FALSE;
+          if (bytes != floor (bytes) || bytes < 1 || bytes > 1e15)
+            return fail (ctx, path, "expected a whole number of bytes (at least 1)");
+          batch->max_bytes = (guint64) bytes;
+        }
+      else if (g_str_equal (key, "shuffle"))
+        {
+          if (!get_bool (ctx, member, path, &batch->shuffle))
+            return FALSE;
+        }
+      else if (!get_string (ctx, member, path, &str))
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
 parse_agent (ParseContext  *ctx,
              JsonNode      *node,
              const char    *path,
@@ -822,7 +923,7 @@ parse_agent (ParseContext  *ctx,
 {
   static const char * const keys[] = {
     "name", "match", "description", "latency", "output_tokens", "tokens_per_second",
-    "failures", "tool_use", "refusal", NULL
+    "failures", "tool_use", "refusal", "batch_outcome", NULL
   };
   FjSimAgent *agent;
   JsonObject *object;
@@ -877,6 +978,19 @@ parse_agent (ParseContext  *ctx,
 
       if (!get_string (ctx, member, description_path, &str))
         return FALSE;
+    }
+
+  member = json_object_get_member (object, "batch_outcome");
+  if (member != NULL)
+    {
+      g_autofree char *outcome_path = join_path (path, "batch_outcome");
+
+      if (!get_string (ctx, member, outcome_path, &str))
+        return FALSE;
+      if (g_str_equal (str, "expired"))
+        agent->batch_expired = TRUE;
+      else if (!g_str_equal (str, "default"))
+        return fail (ctx, outcome_path, "expected \"expired\" or \"default\"");
     }
 
   return parse_settings (ctx, object, path, &agent->settings);
@@ -939,6 +1053,11 @@ _fj_sim_scenario_new (void)
   FjSimScenario *scenario = g_atomic_rc_box_new0 (FjSimScenario);
 
   scenario->agents = g_ptr_array_new_with_free_func (agent_free);
+  scenario->cache.ttl = 300;
+  scenario->batch.processing_time = 2;
+  scenario->batch.max_requests = 100000;
+  scenario->batch.max_bytes = G_GUINT64_CONSTANT (256) * 1024 * 1024;
+  scenario->batch.shuffle = TRUE;
   return scenario;
 }
 
@@ -969,7 +1088,7 @@ load_scenario (ParseContext *ctx,
 {
   static const char * const keys[] = {
     "$schema", "description", "seed", "latency", "output_tokens", "tokens_per_second",
-    "failures", "rate_limits", "tool_use", "refusal", "agents", NULL
+    "failures", "rate_limits", "tool_use", "refusal", "agents", "cache", "batch", NULL
   };
   g_autoptr(FjSimScenario) scenario = NULL;
   g_autoptr(GList) members = NULL;
@@ -1004,6 +1123,16 @@ load_scenario (ParseContext *ctx,
       else if (g_str_equal (key, "rate_limits"))
         {
           if (!parse_rate_limits (ctx, member, &scenario->rate_limits))
+            return NULL;
+        }
+      else if (g_str_equal (key, "cache"))
+        {
+          if (!parse_cache (ctx, member, &scenario->cache))
+            return NULL;
+        }
+      else if (g_str_equal (key, "batch"))
+        {
+          if (!parse_batch (ctx, member, &scenario->batch))
             return NULL;
         }
       else if (g_str_equal (key, "agents"))
@@ -1089,4 +1218,16 @@ _fj_sim_scenario_has_limits (FjSimScenario *scenario)
          limits->input_tokens_per_minute > 0 ||
          limits->output_tokens_per_minute > 0 ||
          limits->tokens_per_minute > 0;
+}
+
+/* The smallest prefix, in tokens, that @model caches. */
+guint
+_fj_sim_scenario_cache_min_tokens (FjSimScenario *scenario,
+                                   const char    *model)
+{
+  if (scenario->cache.has_min_tokens)
+    return scenario->cache.min_tokens;
+  if (model != NULL && (strstr (model, "opus") != NULL || strstr (model, "haiku") != NULL))
+    return 4096;
+  return 1024;
 }

@@ -107,6 +107,18 @@
  * `rate_limits` (token buckets with the `anthropic-ratelimit-*` headers),
  * `tool_use`, `refusal`, and per-agent overrides in `agents`.
  *
+ * Prompt caching is modelled as the API does it: the prefix (tools, system,
+ * messages) up to the last block with `cache_control` is written by the
+ * first request, becomes readable once that request's response has
+ * started, and expires after a TTL; `usage` reports the cache write and
+ * read tokens. The scenario's `cache` sets the minimum length and TTL.
+ *
+ * The Message Batches endpoints (`/v1/messages/batches`: create, retrieve,
+ * list, cancel, delete, results) run each item with the same scenario
+ * controls as a live request (plus the per-agent `batch_outcome`); the
+ * scenario's `batch` sets the processing time, the limits and whether
+ * results come back shuffled.
+ *
  * The server runs on the thread-default main context that was current when
  * [method@Simulator.start] was called; call its methods from that thread,
  * except the statistics getters, which may be called from any thread.
@@ -147,6 +159,8 @@ typedef struct
   char     *model;
   gint64    input_tokens;
   gint64    output_tokens;
+  gint64    cache_creation_input_tokens;
+  gint64    cache_read_input_tokens;
   char     *system;
   char     *user;
   const char *api;              /* static: "anthropic", "openai" or NULL */
@@ -196,6 +210,9 @@ typedef struct
   const FjSimToolUse *tool_use;
   gboolean           refusal;
   gint64             input_tokens;
+  gint64             cache_creation_tokens;
+  gint64             cache_read_tokens;
+  gboolean           cache_pending;     /* writes an entry not readable yet */
   gboolean           limited;
   gint64             reserved_output;
   guint              output_sent;
@@ -298,6 +315,9 @@ struct _FjSimulator
   guint            n_disconnects;
   guint            n_anthropic;         /* requests to /v1/messages */
   guint            n_openai;            /* requests to /v1/chat/completions */
+  guint            n_batch_requests;    /* requests to /v1/messages/batches... */
+  guint            n_batches_created;
+  GPtrArray       *batches;             /* SimBatch, oldest first */
   guint64          serial;
   GHashTable      *status_counts;       /* GUINT_TO_POINTER (status) → count */
   GHashTable      *agent_attempts;      /* agent → count */
@@ -306,6 +326,9 @@ struct _FjSimulator
 
   /* Pure functions of a request's text, cached off the hot path. */
   GHashTable      *system_cache;        /* system prompt → SystemInfo */
+
+  /* Prompt caching. */
+  GHashTable      *prompt_cache;        /* key (model + prefix hash) → CacheEntry */
   char            *last_user_text;
   char            *last_user_hash;      /* SHA-256 hex of last_user_text */
 };
@@ -315,6 +338,19 @@ typedef struct
   char *short_hash;
   char *role;                           /* nullable */
 } SystemInfo;
+
+typedef struct _SimBatch SimBatch;
+static void sim_batch_free (gpointer data);
+
+typedef struct
+{
+  gboolean readable;                    /* a writer's response has started */
+  gint64   expires;                     /* monotonic µs; valid once readable */
+  double   ttl;                         /* seconds */
+} CacheEntry;
+
+/* Entries kept at most before expired ones are dropped. */
+#define MAX_PROMPT_CACHE 4096
 
 /* Distinct system prompts cached at most; past it the cache starts over. */
 #define MAX_SYSTEM_CACHE 16384
@@ -437,6 +473,8 @@ log_entry_to_object (LogEntry *entry)
   set_nullable_string (object, "model", entry->model);
   json_object_set_int_member (object, "input_tokens", entry->input_tokens);
   json_object_set_int_member (object, "output_tokens", entry->output_tokens);
+  json_object_set_int_member (object, "cache_creation_input_tokens", entry->cache_creation_input_tokens);
+  json_object_set_int_member (object, "cache_read_input_tokens", entry->cache_read_input_tokens);
   if (entry->system != NULL)
     json_object_set_string_member (object, "system", entry->system);
   if (entry->user != NULL)
@@ -863,9 +901,85 @@ append_usage (GString *out,
               guint    output_tokens)
 {
   g_string_append_printf (out,
-                          "{\"input_tokens\":%" G_GINT64_FORMAT ",\"cache_creation_input_tokens\":0,"
-                          "\"cache_read_input_tokens\":0,\"output_tokens\":%u}",
-                          req->input_tokens, output_tokens);
+                          "{\"input_tokens\":%" G_GINT64_FORMAT ",\"cache_creation_input_tokens\":%"
+                          G_GINT64_FORMAT ",\"cache_read_input_tokens\":%" G_GINT64_FORMAT
+                          ",\"output_tokens\":%u}",
+                          req->input_tokens, req->cache_creation_tokens, req->cache_read_tokens,
+                          output_tokens);
+}
+
+/* The response of a request that writes the cache has started: the
+ * entry becomes readable (the earliest writer's start counts). */
+static void
+cache_mark_started (Request *req)
+{
+  FjSimulator *self = req->self;
+  CacheEntry *entry;
+
+  if (!req->cache_pending)
+    return;
+  req->cache_pending = FALSE;
+
+  g_mutex_lock (&self->lock);
+  entry = g_hash_table_lookup (self->prompt_cache, req->parsed.cache_key);
+  if (entry != NULL && !entry->readable)
+    {
+      entry->readable = TRUE;
+      entry->expires = g_get_monotonic_time () + (gint64) (entry->ttl * G_USEC_PER_SEC);
+    }
+  g_mutex_unlock (&self->lock);
+}
+
+static gboolean
+cache_entry_expired (gpointer key,
+                     gpointer value,
+                     gpointer user_data)
+{
+  CacheEntry *entry = value;
+
+  return entry->readable && entry->expires <= *(gint64 *) user_data;
+}
+
+/* Decides whether the request reads or writes its cached prefix.
+ * Called with the lock held. */
+static void
+cache_plan (Request *req)
+{
+  FjSimulator *self = req->self;
+  const FjSimRequest *parsed = &req->parsed;
+  gint64 now = g_get_monotonic_time ();
+  gint64 prefix = parsed->cache_prefix_tokens;
+  double ttl = parsed->cache_ttl_long ? 3600 : req->scenario->cache.ttl;
+  CacheEntry *entry;
+
+  if (req->openai || parsed->cache_key == NULL || prefix <= 0 ||
+      prefix < _fj_sim_scenario_cache_min_tokens (req->scenario, parsed->model))
+    return;
+
+  entry = g_hash_table_lookup (self->prompt_cache, parsed->cache_key);
+  if (entry != NULL && entry->readable && now < entry->expires)
+    {
+      entry->ttl = MAX (entry->ttl, ttl);
+      entry->expires = now + (gint64) (entry->ttl * G_USEC_PER_SEC);
+      req->cache_read_tokens = prefix;
+    }
+  else
+    {
+      if (entry == NULL || entry->readable)
+        {
+          if (g_hash_table_size (self->prompt_cache) >= MAX_PROMPT_CACHE)
+            g_hash_table_foreach_remove (self->prompt_cache, cache_entry_expired, &now);
+          entry = g_new0 (CacheEntry, 1);
+          g_hash_table_replace (self->prompt_cache, g_strdup (parsed->cache_key), entry);
+        }
+      entry->ttl = MAX (entry->ttl, ttl);
+      req->cache_creation_tokens = prefix;
+      req->cache_pending = TRUE;
+    }
+
+  req->input_tokens = req->input_tokens > prefix ? req->input_tokens - prefix : 0;
+  req->entry->cache_creation_input_tokens = req->cache_creation_tokens;
+  req->entry->cache_read_input_tokens = req->cache_read_tokens;
 }
 
 static JsonNode *
@@ -888,6 +1002,9 @@ append_message (GString  *out,
                 gboolean  streaming)
 {
   g_autofree char *id = _fj_sim_make_id ("msg_", req->hash ^ G_GUINT64_CONSTANT (0x6d7367));
+
+  /* This is where a response starts: message_start or the reply. */
+  cache_mark_started (req);
 
   g_string_append (out, "{\"id\":");
   append_json_string (out, id);
@@ -2648,6 +2765,10 @@ request_plan (Request *req,
       add_rate_limit_headers (self, headers);
     }
 
+  /* A request that is answered with an HTTP error caches nothing. */
+  if (wait == 0 && (req->failure == NULL || req->failure->status == 0))
+    cache_plan (req);
+
   set_request_id (req->msg, req->request_id);
   g_free (req->entry->id);
   req->entry->id = g_strdup (req->request_id);
@@ -2764,6 +2885,712 @@ handle_messages (FjSimulator *self,
   request_schedule (req, req->latency, latency_cb);
 }
 
+/* Message Batches */
+
+typedef enum
+{
+  ITEM_PROCESSING,
+  ITEM_SUCCEEDED,
+  ITEM_ERRORED,
+  ITEM_CANCELED,
+  ITEM_EXPIRED,
+  N_ITEM_STATES
+} ItemState;
+
+static const char * const item_state_names[] = {
+  "processing", "succeeded", "errored", "canceled", "expired"
+};
+
+typedef struct
+{
+  char      *custom_id;
+  ItemState  outcome;           /* once done, unless canceled first */
+  char      *result;            /* the result object (JSON) of the outcome */
+  gint64     done_offset;       /* µs after the batch was created */
+} BatchItem;
+
+struct _SimBatch
+{
+  char      *id;
+  gint64     created_mono;
+  GDateTime *created_at;
+  gint64     cancel_offset;     /* µs after creation; -1 = not canceled */
+  gboolean   shuffle;
+  GPtrArray *items;             /* BatchItem */
+};
+
+static void
+batch_item_free (gpointer data)
+{
+  BatchItem *item = data;
+
+  g_free (item->custom_id);
+  g_free (item->result);
+  g_free (item);
+}
+
+static void
+sim_batch_free (gpointer data)
+{
+  SimBatch *batch = data;
+
+  g_free (batch->id);
+  g_clear_pointer (&batch->created_at, g_date_time_unref);
+  g_clear_pointer (&batch->items, g_ptr_array_unref);
+  g_free (batch);
+}
+
+/* When every item is done: the last item's time, or 0.1 s after a cancel
+ * that came before it. */
+static gint64
+batch_end_offset (SimBatch *batch)
+{
+  gint64 last = 0;
+
+  if (batch->items->len > 0)
+    last = ((BatchItem *) g_ptr_array_index (batch->items, batch->items->len - 1))->done_offset;
+  if (batch->cancel_offset >= 0 && batch->cancel_offset < last)
+    return batch->cancel_offset + G_USEC_PER_SEC / 10;
+  return last;
+}
+
+static gint64
+batch_now_offset (SimBatch *batch)
+{
+  return g_get_monotonic_time () - batch->created_mono;
+}
+
+static ItemState
+batch_item_state (SimBatch  *batch,
+                  BatchItem *item,
+                  gint64     now)
+{
+  if (batch->cancel_offset >= 0 && item->done_offset > batch->cancel_offset)
+    return now >= batch_end_offset (batch) ? ITEM_CANCELED : ITEM_PROCESSING;
+  return item->done_offset <= now ? item->outcome : ITEM_PROCESSING;
+}
+
+static char *
+format_offset_time (SimBatch *batch,
+                    gint64    offset)
+{
+  g_autoptr(GDateTime) time = g_date_time_add (batch->created_at, offset);
+
+  return g_date_time_format_iso8601 (time);
+}
+
+static void
+add_time_or_null (JsonBuilder *builder,
+                  const char  *name,
+                  SimBatch    *batch,
+                  gint64       offset)
+{
+  json_builder_set_member_name (builder, name);
+  if (offset < 0)
+    json_builder_add_null_value (builder);
+  else
+    {
+      g_autofree char *text = format_offset_time (batch, offset);
+
+      json_builder_add_string_value (builder, text);
+    }
+}
+
+static void
+batch_add_object (FjSimulator *self,
+                  JsonBuilder *builder,
+                  SimBatch    *batch)
+{
+  gint64 now = batch_now_offset (batch);
+  gint64 end = batch_end_offset (batch);
+  gboolean ended = now >= end;
+  guint counts[N_ITEM_STATES] = { 0 };
+  const char *status;
+
+  for (guint i = 0; i < batch->items->len; i++)
+    counts[batch_item_state (batch, g_ptr_array_index (batch->items, i), now)]++;
+
+  if (ended)
+    status = "ended";
+  else if (batch->cancel_offset >= 0)
+    status = "canceling";
+  else
+    status = "in_progress";
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "id");
+  json_builder_add_string_value (builder, batch->id);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, "message_batch");
+  json_builder_set_member_name (builder, "processing_status");
+  json_builder_add_string_value (builder, status);
+  json_builder_set_member_name (builder, "request_counts");
+  json_builder_begin_object (builder);
+  for (guint i = 0; i < N_ITEM_STATES; i++)
+    {
+      json_builder_set_member_name (builder, item_state_names[i]);
+      json_builder_add_int_value (builder, counts[i]);
+    }
+  json_builder_end_object (builder);
+  add_time_or_null (builder, "ended_at", batch, ended ? end : -1);
+  add_time_or_null (builder, "created_at", batch, 0);
+  add_time_or_null (builder, "expires_at", batch, (gint64) 24 * 3600 * G_USEC_PER_SEC);
+  add_time_or_null (builder, "cancel_initiated_at", batch, batch->cancel_offset);
+  json_builder_set_member_name (builder, "archived_at");
+  json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "results_url");
+  if (ended)
+    {
+      g_autofree char *base = fj_simulator_dup_base_url (self);
+      g_autofree char *url = g_strdup_printf ("%s/v1/messages/batches/%s/results", base, batch->id);
+
+      json_builder_add_string_value (builder, url);
+    }
+  else
+    json_builder_add_null_value (builder);
+  json_builder_end_object (builder);
+}
+
+static char *
+batch_to_string (FjSimulator *self,
+                 SimBatch    *batch)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
+
+  batch_add_object (self, builder, batch);
+  return builder_to_string (builder);
+}
+
+static char *
+errored_result (const char *type,
+                const char *message)
+{
+  g_autofree char *error = error_body (type, message, NULL);
+
+  return g_strdup_printf ("{\"type\":\"errored\",\"error\":%s}", error);
+}
+
+/* Clears what a batch item's stand-in request holds (it has no message). */
+static void
+item_request_clear (Request *req)
+{
+  g_clear_pointer (&req->entry, log_entry_unref);
+  g_clear_pointer (&req->scenario, _fj_sim_scenario_unref);
+  _fj_sim_request_clear (&req->parsed);
+  g_free (req->agent);
+  g_free (req->role);
+  g_clear_pointer (&req->text_tokens, g_ptr_array_unref);
+  g_clear_pointer (&req->tool_pieces, g_ptr_array_unref);
+  g_free (req->tool_id);
+  g_free (req->tool_name);
+}
+
+/* The outcome of one batch item: what a live, non-streaming first
+ * attempt with @params would get from the scenario. */
+static char *
+batch_item_result (FjSimulator *self,
+                   JsonNode    *params,
+                   ItemState   *outcome)
+{
+  Request req;
+  g_autofree char *params_json = json_to_string (params, FALSE);
+  g_autofree char *error_message = NULL;
+  const FjSimSettings *settings = NULL;
+  const FjSimSettings *defaults;
+  const GPtrArray *failures;
+  const SystemInfo *info;
+  FjSimAgent *override;
+  char n_messages[16];
+  gboolean expired = FALSE;
+  char *result;
+
+  memset (&req, 0, sizeof req);
+  req.self = self;
+  req.entry = log_entry_new ();
+
+  if (!_fj_sim_request_parse (&req.parsed, params_json, strlen (params_json), &error_message))
+    {
+      item_request_clear (&req);
+      *outcome = ITEM_ERRORED;
+      return errored_result ("invalid_request_error", error_message);
+    }
+  if (req.parsed.stream)
+    {
+      item_request_clear (&req);
+      *outcome = ITEM_ERRORED;
+      return errored_result ("invalid_request_error", "stream: batch requests cannot be streamed");
+    }
+
+  g_snprintf (n_messages, sizeof n_messages, "%u", req.parsed.n_messages);
+
+  g_mutex_lock (&self->lock);
+  info = system_info_lookup (self, req.parsed.system);
+  req.role = g_strdup (info->role);
+  req.scenario = _fj_sim_scenario_ref (self->scenario);
+  defaults = &req.scenario->defaults;
+  override = _fj_sim_scenario_match (req.scenario, req.parsed.system);
+  if (override != NULL)
+    {
+      settings = &override->settings;
+      req.agent = g_strdup (override->name);
+      expired = override->batch_expired;
+    }
+  else
+    req.agent = g_strdup (info->short_hash);
+  g_hash_table_insert (self->agent_attempts, g_strdup (req.agent),
+                       GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (self->agent_attempts, req.agent)) + 1));
+  req.attempt = 1;
+  req.hash = _fj_sim_hash (self->seed, "reply", req.parsed.system, req.parsed.last_user_text,
+                           n_messages, "1", NULL);
+  req.planned_tokens = (settings && settings->has_output_tokens) ? settings->output_tokens : self->output_tokens;
+  req.refusal = (settings && settings->has_refusal) ? settings->refusal : defaults->refusal;
+  req.tool_use = (settings && settings->has_tool_use) ? settings->tool_use : defaults->tool_use;
+  failures = (settings && settings->has_failures) ? settings->failures : defaults->failures;
+
+  /* Batch items are not retried: the first attempt's failure is final. */
+  for (guint i = 0; failures != NULL && i < failures->len; i++)
+    {
+      const FjSimFailure *failure = g_ptr_array_index (failures, i);
+
+      if (failure->has_probability)
+        {
+          g_autofree char *index = g_strdup_printf ("%u", i);
+          guint64 state = _fj_sim_hash (self->seed, "failure", req.agent, req.parsed.last_user_text,
+                                        "1", index, NULL);
+
+          if (_fj_sim_rng_double (&state) >= failure->probability)
+            continue;
+        }
+      req.failure = failure;
+      break;
+    }
+
+  req.input_tokens = strlen (params_json) / 4;
+  if (!expired && (req.failure == NULL || req.failure->status == 0))
+    cache_plan (&req);
+  g_mutex_unlock (&self->lock);
+
+  if (expired)
+    {
+      *outcome = ITEM_EXPIRED;
+      result = g_strdup ("{\"type\":\"expired\"}");
+    }
+  else if (req.failure != NULL && (req.failure->status > 0 || req.failure->fault == FJ_SIM_FAULT_ERROR_EVENT))
+    {
+      const char *type = req.failure->error_type;
+
+      if (type == NULL)
+        type = req.failure->status > 0 ? error_type_for_status (req.failure->status) : "overloaded_error";
+      *outcome = ITEM_ERRORED;
+      result = errored_result (type, req.failure->message ? req.failure->message : default_error_message (type));
+    }
+  else
+    {
+      GString *out = g_string_sized_new (1024);
+
+      build_reply (&req);
+      g_string_append (out, "{\"type\":\"succeeded\",\"message\":");
+      append_message (out, &req, FALSE);
+      g_string_append_c (out, '}');
+      *outcome = ITEM_SUCCEEDED;
+      result = g_string_free (out, FALSE);
+    }
+
+  item_request_clear (&req);
+  return result;
+}
+
+static gboolean
+custom_id_is_valid (const char *id)
+{
+  gsize n = strlen (id);
+
+  if (n < 1 || n > 64)
+    return FALSE;
+  for (const char *p = id; *p; p++)
+    if (!g_ascii_isalnum (*p) && *p != '_' && *p != '-')
+      return FALSE;
+  return TRUE;
+}
+
+static void
+respond_batch_error (Request    *req,
+                     guint       status,
+                     const char *type,
+                     const char *message)
+{
+  respond_error (req, status, type, message, status == 404 ? "not-found" : "bad-request");
+}
+
+static void
+respond_typed (Request    *req,
+               guint       status,
+               const char *content_type,
+               char       *body)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (req->msg);
+
+  request_ensure_id (req);
+  request_set_status (req, status);
+  soup_message_headers_set_encoding (headers, SOUP_ENCODING_CONTENT_LENGTH);
+  soup_server_message_set_response (req->msg, content_type, SOUP_MEMORY_TAKE, body, strlen (body));
+  req->complete = TRUE;
+  request_resume (req);
+}
+
+static void
+batch_create (FjSimulator *self,
+              Request     *req)
+{
+  const FjSimBatchSettings *settings = &self->scenario->batch;
+  g_autoptr(GBytes) body = soup_message_body_flatten (soup_server_message_get_request_body (req->msg));
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GPtrArray) items = NULL;
+  g_autofree char *serial = NULL;
+  JsonNode *root;
+  JsonNode *requests;
+  JsonArray *array;
+  SimBatch *batch;
+  gint64 processing_us;
+  guint n;
+
+  if (g_bytes_get_size (body) > settings->max_bytes)
+    {
+      g_autofree char *message = g_strdup_printf ("Batch request body exceeds the maximum of %" G_GUINT64_FORMAT
+                                                  " bytes.", settings->max_bytes);
+
+      respond_batch_error (req, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "request_too_large", message);
+      return;
+    }
+
+  if (g_bytes_get_size (body) == 0 ||
+      !json_parser_load_from_data (parser, g_bytes_get_data (body, NULL), g_bytes_get_size (body), NULL) ||
+      (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      respond_batch_error (req, SOUP_STATUS_BAD_REQUEST, "invalid_request_error",
+                           "The request body must be a JSON object");
+      return;
+    }
+
+  requests = json_object_get_member (json_node_get_object (root), "requests");
+  if (requests == NULL || !JSON_NODE_HOLDS_ARRAY (requests) ||
+      json_array_get_length (json_node_get_array (requests)) == 0)
+    {
+      respond_batch_error (req, SOUP_STATUS_BAD_REQUEST, "invalid_request_error",
+                           "requests: Input should be a non-empty list");
+      return;
+    }
+  array = json_node_get_array (requests);
+  n = json_array_get_length (array);
+  if (n > settings->max_requests)
+    {
+      g_autofree char *message = g_strdup_printf ("requests: a batch holds at most %u requests (got %u; "
+                                                  "requests.%u is over the limit)",
+                                                  settings->max_requests, n, settings->max_requests);
+
+      respond_batch_error (req, SOUP_STATUS_BAD_REQUEST, "invalid_request_error", message);
+      return;
+    }
+
+  for (guint i = 0; i < n; i++)
+    {
+      JsonNode *node = json_array_get_element (array, i);
+      JsonObject *object;
+      JsonNode *custom_id;
+      JsonNode *params;
+      g_autofree char *message = NULL;
+
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        message = g_strdup_printf ("requests.%u: Input should be a valid dictionary", i);
+      else
+        {
+          object = json_node_get_object (node);
+          custom_id = json_object_get_member (object, "custom_id");
+          params = json_object_get_member (object, "params");
+          if (custom_id == NULL || !JSON_NODE_HOLDS_VALUE (custom_id) ||
+              json_node_get_value_type (custom_id) != G_TYPE_STRING)
+            message = g_strdup_printf ("requests.%u.custom_id: Field required (a string)", i);
+          else if (!custom_id_is_valid (json_node_get_string (custom_id)))
+            message = g_strdup_printf ("requests.%u.custom_id: must be 1 to 64 characters of "
+                                       "letters, digits, '_' and '-'", i);
+          else if (g_hash_table_contains (seen, json_node_get_string (custom_id)))
+            message = g_strdup_printf ("requests.%u.custom_id: duplicate custom_id \"%s\" (first at requests.%u)",
+                                       i, json_node_get_string (custom_id),
+                                       GPOINTER_TO_UINT (g_hash_table_lookup (seen, json_node_get_string (custom_id))));
+          else if (params == NULL || !JSON_NODE_HOLDS_OBJECT (params))
+            message = g_strdup_printf ("requests.%u.params: Input should be a valid dictionary", i);
+          else
+            g_hash_table_insert (seen, (gpointer) json_node_get_string (custom_id), GUINT_TO_POINTER (i));
+        }
+
+      if (message != NULL)
+        {
+          respond_batch_error (req, SOUP_STATUS_BAD_REQUEST, "invalid_request_error", message);
+          return;
+        }
+    }
+
+  processing_us = (gint64) (self->scenario->batch.processing_time * G_USEC_PER_SEC);
+  items = g_ptr_array_new_full (n, batch_item_free);
+  for (guint i = 0; i < n; i++)
+    {
+      JsonObject *object = json_array_get_object_element (array, i);
+      BatchItem *item = g_new0 (BatchItem, 1);
+
+      item->custom_id = g_strdup (json_object_get_string_member (object, "custom_id"));
+      item->result = batch_item_result (self, json_object_get_member (object, "params"), &item->outcome);
+      item->done_offset = processing_us * (i + 1) / n;
+      g_ptr_array_add (items, item);
+    }
+
+  batch = g_new0 (SimBatch, 1);
+  g_mutex_lock (&self->lock);
+  serial = g_strdup_printf ("%u", ++self->n_batches_created);
+  batch->id = _fj_sim_make_id ("msgbatch_", _fj_sim_hash (self->seed, "batch", serial, NULL));
+  g_mutex_unlock (&self->lock);
+  batch->created_mono = g_get_monotonic_time ();
+  batch->created_at = g_date_time_new_now_utc ();
+  batch->cancel_offset = -1;
+  batch->shuffle = settings->shuffle;
+  batch->items = g_steal_pointer (&items);
+  g_ptr_array_add (self->batches, batch);
+
+  respond_typed (req, SOUP_STATUS_OK, "application/json", batch_to_string (self, batch));
+}
+
+static void
+batch_results (FjSimulator *self,
+               Request     *req,
+               SimBatch    *batch)
+{
+  gint64 now = batch_now_offset (batch);
+  g_autofree guint *order = NULL;
+  GString *out;
+  guint n = batch->items->len;
+
+  if (now < batch_end_offset (batch))
+    {
+      g_autofree char *message = g_strdup_printf ("Batch %s is still processing: its results are available "
+                                                  "once it has ended", batch->id);
+
+      respond_batch_error (req, SOUP_STATUS_BAD_REQUEST, "invalid_request_error", message);
+      return;
+    }
+
+  order = g_new (guint, MAX (n, 1));
+  for (guint i = 0; i < n; i++)
+    order[i] = i;
+  if (batch->shuffle)
+    {
+      guint64 state = _fj_sim_hash (self->seed, "batch-results", batch->id, NULL);
+
+      for (guint i = n; i > 1; i--)
+        {
+          guint j = (guint) (_fj_sim_rng_next (&state) % i);
+          guint t = order[i - 1];
+
+          order[i - 1] = order[j];
+          order[j] = t;
+        }
+    }
+
+  out = g_string_sized_new (256 * (gsize) n);
+  for (guint i = 0; i < n; i++)
+    {
+      BatchItem *item = g_ptr_array_index (batch->items, order[i]);
+      ItemState state = batch_item_state (batch, item, now);
+
+      g_string_append (out, "{\"custom_id\":");
+      append_json_string (out, item->custom_id);
+      g_string_append (out, ",\"result\":");
+      if (state == ITEM_CANCELED)
+        g_string_append (out, "{\"type\":\"canceled\"}");
+      else
+        g_string_append (out, item->result);
+      g_string_append (out, "}\n");
+    }
+
+  respond_typed (req, SOUP_STATUS_OK, "application/binary", g_string_free (out, FALSE));
+}
+
+static void
+batch_list (FjSimulator *self,
+            Request     *req)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
+  guint n = self->batches->len;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "data");
+  json_builder_begin_array (builder);
+  for (guint i = n; i > 0; i--)
+    batch_add_object (self, builder, g_ptr_array_index (self->batches, i - 1));
+  json_builder_end_array (builder);
+  json_builder_set_member_name (builder, "has_more");
+  json_builder_add_boolean_value (builder, FALSE);
+  json_builder_set_member_name (builder, "first_id");
+  if (n > 0)
+    json_builder_add_string_value (builder, ((SimBatch *) g_ptr_array_index (self->batches, n - 1))->id);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "last_id");
+  if (n > 0)
+    json_builder_add_string_value (builder, ((SimBatch *) g_ptr_array_index (self->batches, 0))->id);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_end_object (builder);
+
+  respond_typed (req, SOUP_STATUS_OK, "application/json", builder_to_string (builder));
+}
+
+static void
+respond_method_not_allowed (Request    *req,
+                            const char *allow)
+{
+  g_autofree char *message = g_strdup_printf ("Method not allowed: use %s", allow);
+
+  request_ensure_id (req);
+  soup_message_headers_replace (soup_server_message_get_response_headers (req->msg), "Allow", allow);
+  respond_error (req, SOUP_STATUS_METHOD_NOT_ALLOWED, "invalid_request_error", message, "method-not-allowed");
+}
+
+/* /v1/messages/batches[/ID[/results|/cancel]] */
+static void
+handle_batches (FjSimulator *self,
+                Request     *req,
+                const char  *path)
+{
+  SoupServerMessage *msg = req->msg;
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const char *version = soup_message_headers_get_one (headers, "anthropic-version");
+  const char *method = soup_server_message_get_method (msg);
+  const char *auth = NULL;
+  const char *problem;
+  const char *rest = path + strlen ("/v1/messages/batches");
+  g_auto(GStrv) parts = NULL;
+  SimBatch *batch = NULL;
+  guint index = 0;
+  const char *action = NULL;
+
+  problem = check_credentials (self, headers, &auth);
+  g_mutex_lock (&self->lock);
+  req->entry->auth = g_strdup (auth);
+  req->entry->version = g_strdup (version);
+  g_mutex_unlock (&self->lock);
+  if (problem != NULL)
+    {
+      respond_error (req, SOUP_STATUS_UNAUTHORIZED, "authentication_error", problem, "unauthorized");
+      return;
+    }
+  if (version == NULL)
+    {
+      respond_error (req, SOUP_STATUS_BAD_REQUEST, "invalid_request_error",
+                     "anthropic-version: header is required", "bad-request");
+      return;
+    }
+  if (!g_str_equal (version, "2023-06-01") && !g_str_equal (version, "2026-10-21"))
+    {
+      respond_error (req, SOUP_STATUS_BAD_REQUEST, "invalid_request_error",
+                     "anthropic-version: unsupported version (use 2023-06-01 or 2026-10-21)",
+                     "bad-request");
+      return;
+    }
+
+  if (*rest == '\0' || g_str_equal (rest, "/"))
+    {
+      if (g_strcmp0 (method, SOUP_METHOD_POST) == 0)
+        {
+          request_set_outcome (req, "batch-create");
+          batch_create (self, req);
+        }
+      else if (g_strcmp0 (method, SOUP_METHOD_GET) == 0)
+        {
+          request_set_outcome (req, "batch-list");
+          batch_list (self, req);
+        }
+      else
+        respond_method_not_allowed (req, "GET, POST");
+      return;
+    }
+
+  parts = g_strsplit (rest + 1, "/", -1);
+  if (g_strv_length (parts) > 2 || *parts[0] == '\0' ||
+      (parts[1] != NULL && !g_str_equal (parts[1], "results") && !g_str_equal (parts[1], "cancel")))
+    {
+      respond_batch_error (req, SOUP_STATUS_NOT_FOUND, "not_found_error", "Not found");
+      return;
+    }
+  action = parts[1];
+
+  for (guint i = 0; i < self->batches->len; i++)
+    if (g_str_equal (((SimBatch *) g_ptr_array_index (self->batches, i))->id, parts[0]))
+      {
+        batch = g_ptr_array_index (self->batches, i);
+        index = i;
+        break;
+      }
+  if (batch == NULL)
+    {
+      g_autofree char *message = g_strdup_printf ("No message batch with id %s", parts[0]);
+
+      respond_batch_error (req, SOUP_STATUS_NOT_FOUND, "not_found_error", message);
+      return;
+    }
+
+  if (action == NULL)
+    {
+      if (g_strcmp0 (method, SOUP_METHOD_GET) == 0)
+        {
+          request_set_outcome (req, "batch-retrieve");
+          respond_typed (req, SOUP_STATUS_OK, "application/json", batch_to_string (self, batch));
+        }
+      else if (g_strcmp0 (method, SOUP_METHOD_DELETE) == 0)
+        {
+          g_autofree char *body = NULL;
+
+          request_set_outcome (req, "batch-delete");
+          if (batch_now_offset (batch) < batch_end_offset (batch))
+            {
+              g_autofree char *message = g_strdup_printf ("Batch %s cannot be deleted while it is processing; "
+                                                          "cancel it first", batch->id);
+
+              respond_batch_error (req, SOUP_STATUS_BAD_REQUEST, "invalid_request_error", message);
+              return;
+            }
+          body = g_strdup_printf ("{\"id\":\"%s\",\"type\":\"message_batch_deleted\"}", batch->id);
+          g_ptr_array_remove_index (self->batches, index);
+          respond_typed (req, SOUP_STATUS_OK, "application/json", g_steal_pointer (&body));
+        }
+      else
+        respond_method_not_allowed (req, "GET, DELETE");
+    }
+  else if (g_str_equal (action, "results"))
+    {
+      if (g_strcmp0 (method, SOUP_METHOD_GET) != 0)
+        {
+          respond_method_not_allowed (req, "GET");
+          return;
+        }
+      request_set_outcome (req, "batch-results");
+      batch_results (self, req, batch);
+    }
+  else
+    {
+      gint64 now = batch_now_offset (batch);
+
+      if (g_strcmp0 (method, SOUP_METHOD_POST) != 0)
+        {
+          respond_method_not_allowed (req, "POST");
+          return;
+        }
+      request_set_outcome (req, "batch-cancel");
+      if (batch->cancel_offset < 0 && now < batch_end_offset (batch))
+        batch->cancel_offset = now;
+      respond_typed (req, SOUP_STATUS_OK, "application/json", batch_to_string (self, batch));
+    }
+}
+
 static void
 handle_stats (FjSimulator       *self,
               SoupServerMessage *msg)
@@ -2824,6 +3651,14 @@ server_handler_cb (SoupServer        *server,
         self->n_anthropic++;
       g_mutex_unlock (&self->lock);
       handle_messages (self, req);
+    }
+  else if (g_str_equal (path, "/v1/messages/batches") || g_str_has_prefix (path, "/v1/messages/batches/"))
+    {
+      g_mutex_lock (&self->lock);
+      req->entry->api = "batches";
+      self->n_batch_requests++;
+      g_mutex_unlock (&self->lock);
+      handle_batches (self, req, path);
     }
   else
     respond_error (req, SOUP_STATUS_NOT_FOUND, "not_found_error", "Not found", "not-found");
@@ -2897,6 +3732,8 @@ fj_simulator_finalize (GObject *object)
   g_clear_pointer (&self->agent_attempts, g_hash_table_unref);
   g_clear_pointer (&self->attempt_counters, g_hash_table_unref);
   g_clear_pointer (&self->system_cache, g_hash_table_unref);
+  g_clear_pointer (&self->prompt_cache, g_hash_table_unref);
+  g_clear_pointer (&self->batches, g_ptr_array_unref);
   g_clear_pointer (&self->timers, g_ptr_array_unref);
   g_clear_pointer (&self->watched, g_hash_table_unref);
   g_clear_pointer (&self->idle, g_hash_table_unref);
@@ -3253,6 +4090,8 @@ fj_simulator_init (FjSimulator *self)
   self->agent_attempts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->attempt_counters = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->system_cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, system_info_free);
+  self->prompt_cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->batches = g_ptr_array_new_with_free_func (sim_batch_free);
   self->timers = g_ptr_array_new ();
   self->watched = g_hash_table_new (g_int64_hash, g_int64_equal);
   self->idle = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, idle_connection_free);
@@ -4194,6 +5033,8 @@ fj_simulator_get_stats (FjSimulator *self)
   json_builder_add_int_value (builder, self->n_anthropic);
   json_builder_set_member_name (builder, "openai");
   json_builder_add_int_value (builder, self->n_openai);
+  json_builder_set_member_name (builder, "batches");
+  json_builder_add_int_value (builder, self->n_batch_requests);
   json_builder_end_object (builder);
 
   json_builder_set_member_name (builder, "status");
@@ -4260,6 +5101,7 @@ fj_simulator_reset_stats (FjSimulator *self)
   self->n_disconnects = 0;
   self->n_anthropic = 0;
   self->n_openai = 0;
+  self->n_batch_requests = 0;
   g_hash_table_remove_all (self->status_counts);
   g_hash_table_remove_all (self->agent_attempts);
   g_hash_table_remove_all (self->attempt_counters);

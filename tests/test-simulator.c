@@ -1889,9 +1889,20 @@ test_scenario_errors (void)
                          "scenario:1:13: agents[0].match: required (text that occurs in the agent's system prompt)");
   assert_scenario_error ("{\"agents\": [{\"match\": \"x\", \"seed\": 3}]}",
                          "scenario:1:28: agents[0].seed: unknown key (expected one of name, match, description, latency, "
-                         "output_tokens, tokens_per_second, failures, tool_use, refusal)");
+                         "output_tokens, tokens_per_second, failures, tool_use, refusal, batch_outcome)");
   assert_scenario_error ("{\"tool_use\": {\"input\": [1]}}",
                          "scenario:1:24: tool_use.input: expected an object (the tool's input)");
+  assert_scenario_error ("{\"cache\": {\"ttl\": -1}}",
+                         "scenario:1:19: cache.ttl: must not be negative (expected seconds)");
+  assert_scenario_error ("{\"cache\": {\"min_token\": 5}}",
+                         "scenario:1:12: cache.min_token: unknown key (did you mean \"min_tokens\"?)");
+  assert_scenario_error ("{\"cache\": 5}", "scenario:1:11: cache: expected an object");
+  assert_scenario_error ("{\"batch\": {\"max_requests\": 0}}",
+                         "scenario:1:28: batch.max_requests: must be at least 1");
+  assert_scenario_error ("{\"batch\": {\"shuffle\": 1}}",
+                         "scenario:1:23: batch.shuffle: expected true or false");
+  assert_scenario_error ("{\"agents\": [{\"match\": \"x\", \"batch_outcome\": \"late\"}]}",
+                         "scenario:1:45: agents[0].batch_outcome: expected \"expired\" or \"default\"");
   assert_scenario_error ("[]", "scenario:1:1: expected a JSON object at the top level");
   assert_scenario_error ("{\n  \"seed\": 1,\n  \"agents\": [\n    {\"match\": \"a\", \"refusal\": 1}\n  ]\n}",
                          "scenario:4:31: agents[0].refusal: expected true or false");
@@ -3306,6 +3317,880 @@ test_openai_stats (void)
   }
 }
 
+/* Prompt caching */
+
+typedef struct
+{
+  gint64 input;
+  gint64 creation;
+  gint64 read;
+} CacheUsage;
+
+/* A request whose system prompt is one block of @system_words words,
+ * marked with cache_control, with @tools_json (may be NULL). */
+static char *
+cache_body (const char *model,
+            guint       system_words,
+            const char *tools_json,
+            const char *user,
+            gboolean    stream)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GString) system = g_string_new ("You are a market analyst. The shared input follows.");
+
+  for (guint i = 0; i < system_words; i++)
+    g_string_append_printf (system, " word%u", i % 97);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "model");
+  json_builder_add_string_value (builder, model);
+  json_builder_set_member_name (builder, "max_tokens");
+  json_builder_add_int_value (builder, 100);
+  if (tools_json != NULL)
+    {
+      g_autoptr(JsonParser) parser = json_parser_new ();
+
+      g_assert_true (json_parser_load_from_data (parser, tools_json, -1, NULL));
+      json_builder_set_member_name (builder, "tools");
+      json_builder_add_value (builder, json_node_copy (json_parser_get_root (parser)));
+    }
+  json_builder_set_member_name (builder, "system");
+  json_builder_begin_array (builder);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, "text");
+  json_builder_set_member_name (builder, "text");
+  json_builder_add_string_value (builder, system->str);
+  json_builder_set_member_name (builder, "cache_control");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, "ephemeral");
+  json_builder_end_object (builder);
+  json_builder_end_object (builder);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, "text");
+  json_builder_set_member_name (builder, "text");
+  json_builder_add_string_value (builder, "Your own instructions: be brief.");
+  json_builder_end_object (builder);
+  json_builder_end_array (builder);
+  json_builder_set_member_name (builder, "messages");
+  json_builder_begin_array (builder);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "role");
+  json_builder_add_string_value (builder, "user");
+  json_builder_set_member_name (builder, "content");
+  json_builder_add_string_value (builder, user);
+  json_builder_end_object (builder);
+  json_builder_end_array (builder);
+  if (stream)
+    {
+      json_builder_set_member_name (builder, "stream");
+      json_builder_add_boolean_value (builder, TRUE);
+    }
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  return json_to_string (root, FALSE);
+}
+
+/* The usage of a plain reply or of a stream's message_start. */
+static CacheUsage
+cache_usage (Call *call)
+{
+  g_autoptr(JsonNode) root = NULL;
+  JsonObject *message;
+  JsonObject *usage;
+  CacheUsage result;
+
+  g_assert_no_error (call->error);
+  g_assert_cmpuint (call->status, ==, 200);
+  if (g_str_has_prefix (call->text, "event: "))
+    {
+      g_autoptr(GArray) events = parse_sse (call->text);
+      Event *first = &g_array_index (events, Event, 0);
+
+      g_assert_cmpstr (first->event, ==, "message_start");
+      root = parse_json (first->data);
+      message = json_object_get_object_member (json_node_get_object (root), "message");
+    }
+  else
+    {
+      root = parse_json (call->text);
+      message = json_node_get_object (root);
+    }
+  usage = json_object_get_object_member (message, "usage");
+  result.input = json_object_get_int_member (usage, "input_tokens");
+  result.creation = json_object_get_int_member (usage, "cache_creation_input_tokens");
+  result.read = json_object_get_int_member (usage, "cache_read_input_tokens");
+  return result;
+}
+
+static CacheUsage
+cache_ask (SoupSession *session,
+           FjSimulator *sim,
+           const char  *body)
+{
+  g_autoptr(Call) call = call_run (session, messages_new (sim, body));
+
+  return cache_usage (call);
+}
+
+static void
+test_cache_read_after_start (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0}");
+  g_autoptr(SoupSession) session = session_new ();
+  g_autofree char *body = cache_body ("claude-sonnet-5", 1500, NULL, QUESTION, FALSE);
+  g_autofree char *stream_body = cache_body ("claude-sonnet-5", 1500, NULL, QUESTION, TRUE);
+  g_autofree char *other_user = cache_body ("claude-sonnet-5", 1500, NULL, "Another question", FALSE);
+  g_autofree char *other_model = cache_body ("claude-opus-5", 5000, NULL, QUESTION, FALSE);
+  g_autoptr(JsonNode) stats = NULL;
+  JsonObject *entry;
+  CacheUsage first;
+  CacheUsage second;
+  CacheUsage third;
+  CacheUsage fourth;
+
+  first = cache_ask (session, sim, body);
+  g_assert_cmpint (first.creation, >=, 1024);
+  g_assert_cmpint (first.read, ==, 0);
+  g_assert_cmpint (first.input, >, 0);
+  /* The prefix is most of the body: the rest is small. */
+  g_assert_cmpint (first.input, <, first.creation / 10);
+
+  second = cache_ask (session, sim, body);
+  g_assert_cmpint (second.read, ==, first.creation);
+  g_assert_cmpint (second.creation, ==, 0);
+  g_assert_cmpint (second.input, ==, first.input);
+
+  /* A stream says so in message_start; the user message is after the
+   * breakpoint, so another question reads the same entry. */
+  third = cache_ask (session, sim, stream_body);
+  g_assert_cmpint (third.read, ==, first.creation);
+  g_assert_cmpint (third.creation, ==, 0);
+  fourth = cache_ask (session, sim, other_user);
+  g_assert_cmpint (fourth.read, ==, first.creation);
+
+  /* The model is part of the key. */
+  fourth = cache_ask (session, sim, other_model);
+  g_assert_cmpint (fourth.read, ==, 0);
+  g_assert_cmpint (fourth.creation, >=, 4096);
+
+  entry = stats_log_entry (sim, 1, &stats);
+  g_assert_cmpint (json_object_get_int_member (entry, "cache_read_input_tokens"), ==, first.creation);
+  g_assert_cmpint (json_object_get_int_member (entry, "cache_creation_input_tokens"), ==, 0);
+}
+
+static void
+test_cache_parallel_writes (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 1.5}");
+  g_autoptr(SoupSession) session = session_new ();
+  g_autofree char *body = cache_body ("claude-sonnet-5", 1500, NULL, QUESTION, TRUE);
+  g_autofree char *second_body = cache_body ("claude-sonnet-5", 1500, NULL, "Second agent", TRUE);
+  g_autoptr(Call) first = NULL;
+  g_autoptr(Call) second = NULL;
+  CacheUsage a;
+  CacheUsage b;
+  CacheUsage c;
+
+  /* The second arrives while the first is still in its latency: the
+   * entry is not readable yet, so both write. */
+  first = call_start (session, messages_new (sim, body), NULL);
+  wait_for_in_flight (sim, 1);
+  second = call_start (session, messages_new (sim, second_body), NULL);
+  wait_for_in_flight (sim, 2);
+  call_wait (first);
+  call_wait (second);
+  a = cache_usage (first);
+  b = cache_usage (second);
+  g_assert_cmpint (a.creation, >=, 1024);
+  g_assert_cmpint (a.read, ==, 0);
+  g_assert_cmpint (b.creation, ==, a.creation);
+  g_assert_cmpint (b.read, ==, 0);
+
+  /* Once they have answered, the entry is readable. */
+  c = cache_ask (session, sim, body);
+  g_assert_cmpint (c.read, ==, a.creation);
+  g_assert_cmpint (c.creation, ==, 0);
+}
+
+static void
+test_cache_minimum (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0}");
+  g_autoptr(FjSimulator) low = fj_test_simulator_new ("{\"latency\": 0, \"cache\": {\"min_tokens\": 100}}");
+  g_autoptr(SoupSession) session = session_new ();
+  /* About 2,000 tokens: over the 1,024 of most models, under the 4,096
+   * of haiku and opus. */
+  g_autofree char *haiku = cache_body ("claude-haiku-5-5", 1500, NULL, QUESTION, FALSE);
+  g_autofree char *small = cache_body ("claude-sonnet-5", 20, NULL, QUESTION, FALSE);
+  CacheUsage usage;
+
+  for (guint i = 0; i < 2; i++)
+    {
+      usage = cache_ask (session, sim, haiku);
+      g_assert_cmpint (usage.creation, ==, 0);
+      g_assert_cmpint (usage.read, ==, 0);
+      g_assert_cmpint (usage.input, >, 1024);
+
+      usage = cache_ask (session, sim, small);
+      g_assert_cmpint (usage.creation, ==, 0);
+      g_assert_cmpint (usage.read, ==, 0);
+    }
+
+  /* The scenario's minimum replaces the model's. */
+  usage = cache_ask (session, low, haiku);
+  g_assert_cmpint (usage.creation, >, 1024);
+  usage = cache_ask (session, low, haiku);
+  g_assert_cmpint (usage.read, >, 1024);
+}
+
+static void
+test_cache_ttl (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0, \"cache\": {\"ttl\": 0.2}}");
+  g_autoptr(SoupSession) session = session_new ();
+  g_autofree char *body = cache_body ("claude-sonnet-5", 1500, NULL, QUESTION, FALSE);
+  CacheUsage first;
+  CacheUsage later;
+
+  first = cache_ask (session, sim, body);
+  g_assert_cmpint (first.creation, >=, 1024);
+
+  /* Well past the TTL: the entry is gone and is written again. */
+  fj_test_run_for (0.7);
+  later = cache_ask (session, sim, body);
+  g_assert_cmpint (later.creation, ==, first.creation);
+  g_assert_cmpint (later.read, ==, 0);
+}
+
+static void
+test_cache_tools (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0}");
+  g_autoptr(SoupSession) session = session_new ();
+  const char *search = "[{\"name\": \"search\", \"description\": \"Search the web\","
+                       " \"input_schema\": {\"type\": \"object\"}}]";
+  const char *fetch = "[{\"name\": \"fetch\", \"description\": \"Fetch a page\","
+                      " \"input_schema\": {\"type\": \"object\"}}]";
+  g_autofree char *with_search = cache_body ("claude-sonnet-5", 1500, search, QUESTION, FALSE);
+  g_autofree char *with_fetch = cache_body ("claude-sonnet-5", 1500, fetch, QUESTION, FALSE);
+  CacheUsage usage;
+
+  usage = cache_ask (session, sim, with_search);
+  g_assert_cmpint (usage.creation, >=, 1024);
+  usage = cache_ask (session, sim, with_fetch);
+  g_assert_cmpint (usage.creation, >=, 1024);
+  g_assert_cmpint (usage.read, ==, 0);
+  usage = cache_ask (session, sim, with_search);
+  g_assert_cmpint (usage.read, >=, 1024);
+  g_assert_cmpint (usage.creation, ==, 0);
+}
+
+static void
+test_cache_top_level (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0, \"cache\": {\"min_tokens\": 10}}");
+  g_autoptr(SoupSession) session = session_new ();
+  g_autoptr(GString) long_text = g_string_new ("Shared input:");
+  g_autofree char *body = NULL;
+  g_autofree char *no_marker = NULL;
+  CacheUsage usage;
+
+  for (guint i = 0; i < 200; i++)
+    g_string_append (long_text, " lorem");
+  /* A string system prompt and a top-level cache_control: the breakpoint
+   * is the last block (the user message). */
+  body = g_strdup_printf ("{\"model\": \"m\", \"max_tokens\": 10, \"cache_control\": {\"type\": \"ephemeral\"},"
+                          " \"system\": \"%s\", \"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}]}",
+                          long_text->str);
+  no_marker = g_strdup_printf ("{\"model\": \"m\", \"max_tokens\": 10,"
+                               " \"system\": \"%s\", \"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}]}",
+                               long_text->str);
+
+  usage = cache_ask (session, sim, body);
+  g_assert_cmpint (usage.creation, >, 100);
+  usage = cache_ask (session, sim, body);
+  g_assert_cmpint (usage.read, >, 100);
+  usage = cache_ask (session, sim, no_marker);
+  g_assert_cmpint (usage.read, ==, 0);
+  g_assert_cmpint (usage.creation, ==, 0);
+}
+
+/* Message Batches */
+
+static Call *
+batch_call (SoupSession *session,
+            FjSimulator *sim,
+            const char  *method,
+            const char  *path,
+            const char  *body)
+{
+  return call_run (session, message_new (sim, method, path, AUTH_KEY, FJ_TEST_API_KEY, "2023-06-01", body));
+}
+
+/* A create body: item i has custom_id "item-NN" and the system prompt
+ * "Analyst NN" followed by @tags[i % n_tags]; with @invalid_last the last
+ * item's params lack max_tokens. */
+static char *
+batch_body (guint               n,
+            const char * const *tags,
+            guint               n_tags,
+            gboolean            invalid_last)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "requests");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *custom_id = g_strdup_printf ("item-%02u", i);
+      g_autofree char *system = g_strdup_printf ("You are analyst %02u. %s", i, tags[i % n_tags]);
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "custom_id");
+      json_builder_add_string_value (builder, custom_id);
+      json_builder_set_member_name (builder, "params");
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "model");
+      json_builder_add_string_value (builder, MODEL);
+      if (!(invalid_last && i + 1 == n))
+        {
+          json_builder_set_member_name (builder, "max_tokens");
+          json_builder_add_int_value (builder, 200);
+        }
+      json_builder_set_member_name (builder, "system");
+      json_builder_add_string_value (builder, system);
+      json_builder_set_member_name (builder, "messages");
+      json_builder_begin_array (builder);
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "role");
+      json_builder_add_string_value (builder, "user");
+      json_builder_set_member_name (builder, "content");
+      json_builder_add_string_value (builder, QUESTION);
+      json_builder_end_object (builder);
+      json_builder_end_array (builder);
+      json_builder_end_object (builder);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  return json_to_string (root, FALSE);
+}
+
+/* Checks a 200 batch object and returns it. */
+static JsonNode *
+batch_object (Call *call)
+{
+  JsonNode *root;
+  JsonObject *object;
+
+  g_assert_no_error (call->error);
+  g_assert_cmpuint (call->status, ==, 200);
+  g_assert_cmpstr (header (call, "Content-Type"), ==, "application/json");
+  assert_request_id (header (call, "request-id"));
+  root = parse_json (call->text);
+  object = json_node_get_object (root);
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (object, "id"), "msgbatch_"));
+  g_assert_cmpstr (json_object_get_string_member (object, "type"), ==, "message_batch");
+  g_assert_nonnull (json_object_get_string_member (object, "created_at"));
+  g_assert_nonnull (json_object_get_string_member (object, "expires_at"));
+  g_assert_true (json_object_get_null_member (object, "archived_at"));
+  return root;
+}
+
+static gint64
+batch_count (JsonNode   *batch,
+             const char *name)
+{
+  JsonObject *counts = json_object_get_object_member (json_node_get_object (batch), "request_counts");
+
+  return json_object_get_int_member (counts, name);
+}
+
+static const char *
+batch_status (JsonNode *batch)
+{
+  return json_object_get_string_member (json_node_get_object (batch), "processing_status");
+}
+
+/* Polls the batch until it has ended; returns it and counts the polls. */
+static JsonNode *
+batch_poll_until_ended (SoupSession *session,
+                        FjSimulator *sim,
+                        const char  *id,
+                        guint       *n_polls)
+{
+  g_autofree char *path = g_strdup_printf ("/v1/messages/batches/%s", id);
+  gint64 deadline = g_get_monotonic_time () + 60 * fj_test_time_scale () * G_USEC_PER_SEC;
+
+  for (;;)
+    {
+      g_autoptr(Call) call = batch_call (session, sim, SOUP_METHOD_GET, path, NULL);
+      JsonNode *batch = batch_object (call);
+
+      (*n_polls)++;
+      if (g_str_equal (batch_status (batch), "ended"))
+        return batch;
+      json_node_unref (batch);
+      if (g_get_monotonic_time () > deadline)
+        g_error ("the batch did not end");
+      fj_test_run_for (0.1);
+    }
+}
+
+static GPtrArray *
+batch_result_lines (Call *call)
+{
+  g_auto(GStrv) lines = NULL;
+  GPtrArray *results = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+
+  g_assert_no_error (call->error);
+  g_assert_cmpuint (call->status, ==, 200);
+  g_assert_cmpstr (header (call, "Content-Type"), ==, "application/binary");
+  g_assert_true (g_str_has_suffix (call->text, "\n"));
+  lines = g_strsplit (call->text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (*lines[i] != '\0')
+      g_ptr_array_add (results, parse_json (lines[i]));
+  return results;
+}
+
+static guint
+count_log_outcomes (FjSimulator *sim,
+                    const char  *outcome)
+{
+  g_autoptr(JsonNode) stats = fj_simulator_get_stats (sim);
+  JsonArray *log = json_object_get_array_member (json_node_get_object (stats), "log");
+  guint n = 0;
+
+  for (guint i = 0; i < json_array_get_length (log); i++)
+    {
+      JsonObject *entry = json_array_get_object_element (log, i);
+
+      if (g_strcmp0 (json_object_get_string_member (entry, "api"), "batches") == 0 &&
+          g_strcmp0 (json_object_get_string_member (entry, "outcome"), outcome) == 0)
+        n++;
+    }
+  return n;
+}
+
+static char *
+load_scenario_text (const char *name)
+{
+  const char *data_dir = g_getenv ("FJ_DATA_DIR");
+  g_autofree char *path = g_build_filename (data_dir ? data_dir : FJ_SOURCE_DATADIR, "scenarios", name, NULL);
+  g_autoptr(GError) error = NULL;
+  char *text = NULL;
+
+  g_file_get_contents (path, &text, NULL, &error);
+  g_assert_no_error (error);
+  return text;
+}
+
+static void
+test_batch_mixed (void)
+{
+  static const char * const tags[] = { "", "Be brief.", "[errored]", "[invalid]", "[expired]" };
+  g_autofree char *scenario = load_scenario_text ("batch-mixed.json");
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new (scenario);
+  g_autoptr(SoupSession) session = session_new ();
+  g_autofree char *body = batch_body (50, tags, G_N_ELEMENTS (tags), TRUE);
+  g_autoptr(Call) create = batch_call (session, sim, SOUP_METHOD_POST, "/v1/messages/batches", body);
+  g_autoptr(JsonNode) created = batch_object (create);
+  g_autoptr(JsonNode) ended = NULL;
+  g_autoptr(Call) results = NULL;
+  g_autoptr(Call) again = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autofree char *id = g_strdup (json_object_get_string_member (json_node_get_object (created), "id"));
+  g_autofree char *results_path = g_strdup_printf ("/v1/messages/batches/%s/results", id);
+  g_autofree char *base = fj_simulator_dup_base_url (sim);
+  g_autofree char *results_url = g_strconcat (base, results_path, NULL);
+  JsonObject *object = json_node_get_object (created);
+  gboolean in_order = TRUE;
+  guint n_polls = 0;
+
+  g_assert_cmpstr (batch_status (created), ==, "in_progress");
+  g_assert_cmpint (batch_count (created, "processing"), ==, 50);
+  g_assert_cmpint (batch_count (created, "succeeded") + batch_count (created, "errored") +
+                   batch_count (created, "canceled") + batch_count (created, "expired"), ==, 0);
+  g_assert_true (json_object_get_null_member (object, "ended_at"));
+  g_assert_true (json_object_get_null_member (object, "cancel_initiated_at"));
+  g_assert_true (json_object_get_null_member (object, "results_url"));
+
+  ended = batch_poll_until_ended (session, sim, id, &n_polls);
+  object = json_node_get_object (ended);
+  g_assert_cmpint (batch_count (ended, "processing"), ==, 0);
+  g_assert_cmpint (batch_count (ended, "succeeded"), ==, 20);
+  g_assert_cmpint (batch_count (ended, "errored"), ==, 21);
+  g_assert_cmpint (batch_count (ended, "expired"), ==, 9);
+  g_assert_cmpint (batch_count (ended, "canceled"), ==, 0);
+  g_assert_nonnull (json_object_get_string_member (object, "ended_at"));
+  g_assert_cmpstr (json_object_get_string_member (object, "results_url"), ==, results_url);
+  /* Every poll is in the log. */
+  g_assert_cmpuint (count_log_outcomes (sim, "batch-retrieve"), ==, n_polls);
+  g_assert_cmpuint (count_log_outcomes (sim, "batch-create"), ==, 1);
+
+  results = batch_call (session, sim, SOUP_METHOD_GET, results_path, NULL);
+  lines = batch_result_lines (results);
+  g_assert_cmpuint (lines->len, ==, 50);
+  for (guint i = 0; i < lines->len; i++)
+    {
+      JsonObject *line = json_node_get_object (g_ptr_array_index (lines, i));
+      const char *custom_id = json_object_get_string_member (line, "custom_id");
+      JsonObject *result = json_object_get_object_member (line, "result");
+      const char *type = json_object_get_string_member (result, "type");
+      g_autofree char *expected_id = g_strdup_printf ("item-%02u", i);
+      guint index;
+
+      g_assert_true (g_str_has_prefix (custom_id, "item-"));
+      index = (guint) g_ascii_strtoull (custom_id + 5, NULL, 10);
+      g_assert_cmpuint (index, <, 50);
+      g_assert_false (g_hash_table_contains (seen, custom_id));
+      g_hash_table_add (seen, (gpointer) custom_id);
+      if (!g_str_equal (custom_id, expected_id))
+        in_order = FALSE;
+
+      if (index == 49)
+        {
+          JsonObject *error = json_object_get_object_member (json_object_get_object_member (result, "error"), "error");
+
+          g_assert_cmpstr (type, ==, "errored");
+          g_assert_cmpstr (json_object_get_string_member (error, "type"), ==, "invalid_request_error");
+          g_assert_nonnull (strstr (json_object_get_string_member (error, "message"), "max_tokens"));
+        }
+      else if (index % 5 < 2)
+        {
+          JsonObject *message = json_object_get_object_member (result, "message");
+          JsonObject *usage = json_object_get_object_member (message, "usage");
+          const char *text = json_object_get_string_member (json_array_get_object_element (
+            json_object_get_array_member (message, "content"), 0), "text");
+
+          g_assert_cmpstr (type, ==, "succeeded");
+          g_assert_cmpstr (json_object_get_string_member (message, "type"), ==, "message");
+          g_assert_cmpstr (json_object_get_string_member (message, "stop_reason"), ==, "end_turn");
+          g_assert_cmpint (json_object_get_int_member (usage, "output_tokens"), ==, 30);
+          g_assert_cmpint (json_object_get_int_member (usage, "input_tokens"), >, 0);
+          g_assert_cmpuint (count_words (text), ==, 30);
+        }
+      else if (index % 5 == 4)
+        {
+          g_assert_cmpstr (type, ==, "expired");
+          g_assert_cmpuint (json_object_get_size (result), ==, 1);
+        }
+      else
+        {
+          JsonObject *error_body = json_object_get_object_member (result, "error");
+          JsonObject *error = json_object_get_object_member (error_body, "error");
+
+          g_assert_cmpstr (type, ==, "errored");
+          g_assert_cmpstr (json_object_get_string_member (error_body, "type"), ==, "error");
+          g_assert_cmpstr (json_object_get_string_member (error, "type"), ==,
+                           index % 5 == 2 ? "api_error" : "invalid_request_error");
+        }
+    }
+  g_assert_cmpuint (g_hash_table_size (seen), ==, 50);
+  g_assert_false (in_order);
+
+  /* The order is a function of the seed and the batch. */
+  again = batch_call (session, sim, SOUP_METHOD_GET, results_path, NULL);
+  g_assert_cmpuint (again->status, ==, 200);
+  g_assert_cmpstr (again->text, ==, results->text);
+  g_assert_cmpuint (count_log_outcomes (sim, "batch-results"), ==, 2);
+  assert_no_key_in_stats (sim);
+}
+
+static void
+test_batch_unshuffled (void)
+{
+  static const char * const tags[] = { "" };
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0, \"batch\": {\"processing_time\": 0,"
+                                                      " \"shuffle\": false}}");
+  g_autoptr(SoupSession) session = session_new ();
+  g_autofree char *body = batch_body (10, tags, 1, FALSE);
+  g_autoptr(Call) create = batch_call (session, sim, SOUP_METHOD_POST, "/v1/messages/batches", body);
+  g_autoptr(JsonNode) created = batch_object (create);
+  const char *id = json_object_get_string_member (json_node_get_object (created), "id");
+  g_autofree char *results_path = g_strdup_printf ("/v1/messages/batches/%s/results", id);
+  g_autoptr(Call) results = batch_call (session, sim, SOUP_METHOD_GET, results_path, NULL);
+  g_autoptr(GPtrArray) lines = batch_result_lines (results);
+
+  g_assert_cmpstr (batch_status (created), ==, "ended");
+  g_assert_cmpuint (lines->len, ==, 10);
+  for (guint i = 0; i < lines->len; i++)
+    {
+      g_autofree char *expected = g_strdup_printf ("item-%02u", i);
+
+      g_assert_cmpstr (json_object_get_string_member (json_node_get_object (g_ptr_array_index (lines, i)),
+                                                      "custom_id"), ==, expected);
+    }
+}
+
+static void
+test_batch_cancel (void)
+{
+  static const char * const tags[] = { "" };
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0, \"batch\": {\"processing_time\": 10}}");
+  g_autoptr(SoupSession) session = session_new ();
+  g_autofree char *body = batch_body (20, tags, 1, FALSE);
+  g_autoptr(Call) create = batch_call (session, sim, SOUP_METHOD_POST, "/v1/messages/batches", body);
+  g_autoptr(JsonNode) created = batch_object (create);
+  g_autofree char *id = g_strdup (json_object_get_string_member (json_node_get_object (created), "id"));
+  g_autofree char *path = g_strdup_printf ("/v1/messages/batches/%s", id);
+  g_autofree char *cancel_path = g_strdup_printf ("/v1/messages/batches/%s/cancel", id);
+  g_autofree char *results_path = g_strdup_printf ("/v1/messages/batches/%s/results", id);
+  g_autoptr(JsonNode) canceling = NULL;
+  g_autoptr(JsonNode) ended = NULL;
+  g_autoptr(JsonNode) again = NULL;
+  g_autoptr(Call) early = NULL;
+  g_autoptr(Call) cancel = NULL;
+  g_autoptr(Call) cancel_again = NULL;
+  g_autoptr(Call) results = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+  guint n_polls = 0;
+  guint n_canceled = 0;
+  guint n_succeeded = 0;
+
+  /* Wait for the first item (done after half a second of ten). */
+  for (;;)
+    {
+      g_autoptr(Call) poll = batch_call (session, sim, SOUP_METHOD_GET, path, NULL);
+      g_autoptr(JsonNode) batch = batch_object (poll);
+
+      if (batch_count (batch, "succeeded") > 0)
+        break;
+      g_assert_cmpstr (batch_status (batch), ==, "in_progress");
+      fj_test_run_for (0.05);
+    }
+
+  /* No results before the batch has ended. */
+  early = batch_call (session, sim, SOUP_METHOD_GET, results_path, NULL);
+  {
+    g_autoptr(JsonNode) root = NULL;
+
+    assert_error_body (early, 400, "invalid_request_error", &root);
+  }
+
+  cancel = batch_call (session, sim, SOUP_METHOD_POST, cancel_path, NULL);
+  canceling = batch_object (cancel);
+  g_assert_cmpstr (batch_status (canceling), ==, "canceling");
+  g_assert_nonnull (json_object_get_string_member (json_node_get_object (canceling), "cancel_initiated_at"));
+
+  ended = batch_poll_until_ended (session, sim, id, &n_polls);
+  g_assert_cmpint (batch_count (ended, "canceled"), >, 0);
+  g_assert_cmpint (batch_count (ended, "succeeded"), >, 0);
+  g_assert_cmpint (batch_count (ended, "canceled") + batch_count (ended, "succeeded"), ==, 20);
+  g_assert_nonnull (json_object_get_string_member (json_node_get_object (ended), "ended_at"));
+
+  /* Cancelling an ended batch returns it as it is. */
+  cancel_again = batch_call (session, sim, SOUP_METHOD_POST, cancel_path, NULL);
+  again = batch_object (cancel_again);
+  g_assert_cmpstr (batch_status (again), ==, "ended");
+  g_assert_cmpint (batch_count (again, "canceled"), ==, batch_count (ended, "canceled"));
+
+  results = batch_call (session, sim, SOUP_METHOD_GET, results_path, NULL);
+  lines = batch_result_lines (results);
+  g_assert_cmpuint (lines->len, ==, 20);
+  for (guint i = 0; i < lines->len; i++)
+    {
+      JsonObject *result = json_object_get_object_member (json_node_get_object (g_ptr_array_index (lines, i)),
+                                                          "result");
+      const char *type = json_object_get_string_member (result, "type");
+
+      if (g_str_equal (type, "canceled"))
+        n_canceled++;
+      else if (g_str_equal (type, "succeeded"))
+        n_succeeded++;
+    }
+  g_assert_cmpint (n_canceled, ==, batch_count (ended, "canceled"));
+  g_assert_cmpint (n_succeeded, ==, batch_count (ended, "succeeded"));
+}
+
+static void
+assert_batch_error (SoupSession *session,
+                    FjSimulator *sim,
+                    const char  *method,
+                    const char  *path,
+                    const char  *body,
+                    guint        status,
+                    const char  *type,
+                    const char  *expected_part)
+{
+  g_autoptr(Call) call = batch_call (session, sim, method, path, body);
+  g_autoptr(JsonNode) root = NULL;
+  const char *message = assert_error_body (call, status, type, &root);
+
+  if (expected_part != NULL && strstr (message, expected_part) == NULL)
+    g_error ("error message \"%s\" does not contain \"%s\"", message, expected_part);
+}
+
+static void
+test_batch_errors (void)
+{
+  static const char * const tags[] = { "" };
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0, \"batch\": {\"processing_time\": 60,"
+                                                      " \"max_requests\": 3, \"max_bytes\": 4000}}");
+  g_autoptr(FjSimulator) fast = fj_test_simulator_new ("{\"latency\": 0, \"batch\": {\"processing_time\": 0}}");
+  g_autoptr(SoupSession) session = session_new ();
+  g_autofree char *four = batch_body (4, tags, 1, FALSE);
+  g_autofree char *two = batch_body (2, tags, 1, FALSE);
+  g_autoptr(GString) big = g_string_new ("{\"requests\": [{\"custom_id\": \"a\", \"params\": {\"pad\": \"");
+  const char *params = "\"params\": {\"model\": \"m\", \"max_tokens\": 5, "
+                       "\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}]}";
+  g_autofree char *duplicate = g_strdup_printf ("{\"requests\": [{\"custom_id\": \"a\", %s},"
+                                                " {\"custom_id\": \"b\", %s}, {\"custom_id\": \"a\", %s}]}",
+                                                params, params, params);
+  g_autofree char *bad_id = g_strdup_printf ("{\"requests\": [{\"custom_id\": \"ok\", %s},"
+                                             " {\"custom_id\": \"not ok!\", %s}]}", params, params);
+  g_autofree char *long_id = g_strdup_printf ("{\"requests\": [{\"custom_id\": \"%0*d\", %s}]}", 65, 0, params);
+  g_autoptr(Call) create = NULL;
+  g_autoptr(JsonNode) created = NULL;
+  g_autoptr(Call) list = NULL;
+  g_autoptr(JsonNode) list_root = NULL;
+  g_autoptr(Call) done_create = NULL;
+  g_autoptr(JsonNode) done = NULL;
+  g_autoptr(Call) deleted = NULL;
+  g_autoptr(Call) no_key = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *done_path = NULL;
+  JsonArray *data;
+
+  for (guint i = 0; i < 5000; i++)
+    g_string_append_c (big, 'x');
+  g_string_append (big, "\"}}]}");
+
+  assert_batch_error (session, sim, SOUP_METHOD_POST, "/v1/messages/batches", duplicate,
+                      400, "invalid_request_error", "requests.2.custom_id: duplicate");
+  assert_batch_error (session, sim, SOUP_METHOD_POST, "/v1/messages/batches", bad_id,
+                      400, "invalid_request_error", "requests.1.custom_id");
+  assert_batch_error (session, sim, SOUP_METHOD_POST, "/v1/messages/batches", long_id,
+                      400, "invalid_request_error", "requests.0.custom_id");
+  assert_batch_error (session, sim, SOUP_METHOD_POST, "/v1/messages/batches", four,
+                      400, "invalid_request_error", "requests.3");
+  assert_batch_error (session, sim, SOUP_METHOD_POST, "/v1/messages/batches",
+                      "{\"requests\": [{\"custom_id\": \"a\", \"params\": []}]}",
+                      400, "invalid_request_error", "requests.0.params");
+  assert_batch_error (session, sim, SOUP_METHOD_POST, "/v1/messages/batches", "{\"requests\": []}",
+                      400, "invalid_request_error", "requests");
+  assert_batch_error (session, sim, SOUP_METHOD_POST, "/v1/messages/batches", "not json",
+                      400, "invalid_request_error", NULL);
+  assert_batch_error (session, sim, SOUP_METHOD_POST, "/v1/messages/batches", big->str,
+                      413, "request_too_large", NULL);
+  assert_batch_error (session, sim, SOUP_METHOD_GET, "/v1/messages/batches/msgbatch_nope", NULL,
+                      404, "not_found_error", "msgbatch_nope");
+  assert_batch_error (session, sim, SOUP_METHOD_GET, "/v1/messages/batches/msgbatch_nope/results", NULL,
+                      404, "not_found_error", NULL);
+  assert_batch_error (session, sim, SOUP_METHOD_POST, "/v1/messages/batches/msgbatch_nope/cancel", NULL,
+                      404, "not_found_error", NULL);
+  assert_batch_error (session, sim, SOUP_METHOD_DELETE, "/v1/messages/batches/msgbatch_nope", NULL,
+                      404, "not_found_error", NULL);
+
+  no_key = call_run (session, message_new (sim, SOUP_METHOD_GET, "/v1/messages/batches", AUTH_NONE, NULL,
+                                           "2023-06-01", NULL));
+  g_assert_cmpuint (no_key->status, ==, 401);
+
+  /* A valid batch: results and delete wait for its end. */
+  create = batch_call (session, sim, SOUP_METHOD_POST, "/v1/messages/batches", two);
+  created = batch_object (create);
+  path = g_strdup_printf ("/v1/messages/batches/%s", json_object_get_string_member (json_node_get_object (created),
+                                                                                       "id"));
+  {
+    g_autofree char *results_path = g_strconcat (path, "/results", NULL);
+
+    assert_batch_error (session, sim, SOUP_METHOD_GET, results_path, NULL, 400, "invalid_request_error", NULL);
+    assert_batch_error (session, sim, SOUP_METHOD_DELETE, path, NULL, 400, "invalid_request_error", NULL);
+  }
+
+  list = batch_call (session, sim, SOUP_METHOD_GET, "/v1/messages/batches", NULL);
+  g_assert_cmpuint (list->status, ==, 200);
+  list_root = parse_json (list->text);
+  data = json_object_get_array_member (json_node_get_object (list_root), "data");
+  g_assert_cmpuint (json_array_get_length (data), ==, 1);
+  g_assert_false (json_object_get_boolean_member (json_node_get_object (list_root), "has_more"));
+
+  /* An ended batch can be deleted, and is then gone. */
+  done_create = batch_call (session, fast, SOUP_METHOD_POST, "/v1/messages/batches", two);
+  done = batch_object (done_create);
+  g_assert_cmpstr (batch_status (done), ==, "ended");
+  done_path = g_strdup_printf ("/v1/messages/batches/%s",
+                               json_object_get_string_member (json_node_get_object (done), "id"));
+  deleted = batch_call (session, fast, SOUP_METHOD_DELETE, done_path, NULL);
+  g_assert_cmpuint (deleted->status, ==, 200);
+  {
+    g_autoptr(JsonNode) root = parse_json (deleted->text);
+
+    g_assert_cmpstr (json_object_get_string_member (json_node_get_object (root), "type"), ==,
+                     "message_batch_deleted");
+  }
+  assert_batch_error (session, fast, SOUP_METHOD_GET, done_path, NULL, 404, "not_found_error", NULL);
+}
+
+static void
+test_batch_cache (void)
+{
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0, \"batch\": {\"processing_time\": 0,"
+                                                      " \"shuffle\": false}}");
+  g_autoptr(SoupSession) session = session_new ();
+  g_autofree char *params = cache_body ("claude-sonnet-5", 1500, NULL, QUESTION, FALSE);
+  g_autofree char *body = g_strdup_printf ("{\"requests\": [{\"custom_id\": \"first\", \"params\": %s},"
+                                           " {\"custom_id\": \"second\", \"params\": %s}]}", params, params);
+  g_autoptr(Call) create = batch_call (session, sim, SOUP_METHOD_POST, "/v1/messages/batches", body);
+  g_autoptr(JsonNode) created = batch_object (create);
+  const char *id = json_object_get_string_member (json_node_get_object (created), "id");
+  g_autofree char *results_path = g_strdup_printf ("/v1/messages/batches/%s/results", id);
+  g_autoptr(Call) results = batch_call (session, sim, SOUP_METHOD_GET, results_path, NULL);
+  g_autoptr(GPtrArray) lines = batch_result_lines (results);
+  JsonObject *usage[2];
+
+  g_assert_cmpuint (lines->len, ==, 2);
+  for (guint i = 0; i < 2; i++)
+    {
+      JsonObject *result = json_object_get_object_member (json_node_get_object (g_ptr_array_index (lines, i)),
+                                                          "result");
+
+      g_assert_cmpstr (json_object_get_string_member (result, "type"), ==, "succeeded");
+      usage[i] = json_object_get_object_member (json_object_get_object_member (result, "message"), "usage");
+    }
+  /* Caching applies to batch items too. */
+  g_assert_cmpint (json_object_get_int_member (usage[0], "cache_creation_input_tokens"), >=, 1024);
+  g_assert_cmpint (json_object_get_int_member (usage[0], "cache_read_input_tokens"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (usage[1], "cache_read_input_tokens"), ==,
+                   json_object_get_int_member (usage[0], "cache_creation_input_tokens"));
+}
+
+static void
+test_batch_list_order (void)
+{
+  static const char * const tags[] = { "" };
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0, \"batch\": {\"processing_time\": 0}}");
+  g_autoptr(SoupSession) session = session_new ();
+  g_autofree char *body = batch_body (1, tags, 1, FALSE);
+  g_autoptr(Call) first = batch_call (session, sim, SOUP_METHOD_POST, "/v1/messages/batches", body);
+  g_autoptr(Call) second = batch_call (session, sim, SOUP_METHOD_POST, "/v1/messages/batches", body);
+  g_autoptr(JsonNode) a = batch_object (first);
+  g_autoptr(JsonNode) b = batch_object (second);
+  g_autoptr(Call) list = batch_call (session, sim, SOUP_METHOD_GET, "/v1/messages/batches", NULL);
+  g_autoptr(JsonNode) root = parse_json (list->text);
+  JsonObject *object = json_node_get_object (root);
+  JsonArray *data = json_object_get_array_member (object, "data");
+  const char *a_id = json_object_get_string_member (json_node_get_object (a), "id");
+  const char *b_id = json_object_get_string_member (json_node_get_object (b), "id");
+
+  g_assert_cmpstr (a_id, !=, b_id);
+  g_assert_cmpuint (json_array_get_length (data), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (data, 0), "id"), ==, b_id);
+  g_assert_cmpstr (json_object_get_string_member (object, "first_id"), ==, b_id);
+  g_assert_cmpstr (json_object_get_string_member (object, "last_id"), ==, a_id);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -3362,6 +4247,18 @@ main (int   argc,
   g_test_add_func ("/Forkjoin/Simulator/openai-pacing", test_openai_pacing);
   g_test_add_func ("/Forkjoin/Simulator/openai-credentials", test_openai_credentials);
   g_test_add_func ("/Forkjoin/Simulator/openai-stats", test_openai_stats);
+  g_test_add_func ("/Forkjoin/Simulator/cache-read-after-start", test_cache_read_after_start);
+  g_test_add_func ("/Forkjoin/Simulator/cache-parallel-writes", test_cache_parallel_writes);
+  g_test_add_func ("/Forkjoin/Simulator/cache-minimum", test_cache_minimum);
+  g_test_add_func ("/Forkjoin/Simulator/cache-ttl", test_cache_ttl);
+  g_test_add_func ("/Forkjoin/Simulator/cache-tools", test_cache_tools);
+  g_test_add_func ("/Forkjoin/Simulator/cache-top-level", test_cache_top_level);
+  g_test_add_func ("/Forkjoin/Simulator/batch-mixed", test_batch_mixed);
+  g_test_add_func ("/Forkjoin/Simulator/batch-unshuffled", test_batch_unshuffled);
+  g_test_add_func ("/Forkjoin/Simulator/batch-cancel", test_batch_cancel);
+  g_test_add_func ("/Forkjoin/Simulator/batch-errors", test_batch_errors);
+  g_test_add_func ("/Forkjoin/Simulator/batch-list-order", test_batch_list_order);
+  g_test_add_func ("/Forkjoin/Simulator/batch-cache", test_batch_cache);
 
   return g_test_run ();
 }
