@@ -9,6 +9,7 @@
 
 #include "fj-agent.h"
 #include "fj-agent-result.h"
+#include "fj-agent-runner.h"
 #include "fj-client.h"
 #include "fj-tool.h"
 
@@ -71,7 +72,15 @@ typedef struct
                       FjTool        *tool,
                       const char    *input_json,
                       gpointer       user_data);
+  /* The API began to answer a turn's request (a stream's message_start,
+   * or a plain reply): from then on a prompt cache entry its request
+   * wrote is readable. Once per turn. */
+  void (*response_started) (FjAgentResult *result,
+                            gpointer       user_data);
   gpointer user_data;
+
+  /* How the first request is laid out (_fj_agent_build_first_request()). */
+  FjCacheMode cache;
 
   /* The time limit of an agent that has no timeout of its own, in seconds
    * from the start of its run (0 = none): a runner's agent-timeout. */
@@ -121,6 +130,18 @@ void           _fj_agent_run_internal_async   (FjAgent               *self,
                                                gpointer               user_data);
 FjAgentResult *_fj_agent_run_internal_finish  (FjAgent               *self,
                                                GAsyncResult          *result,
+                                               GError               **error);
+
+/* The params of @self's first request for @input, as a live run's first
+ * turn sends them (with "stream") or as a Message Batches item (@for_batch:
+ * without). With %FJ_CACHE_MODE_SHARED_INPUT the input is the first system
+ * block, marked with cache_control, the instructions the second, and the
+ * user turn a fixed request to carry them out. Fails when a tool cannot
+ * describe itself. */
+JsonObject    *_fj_agent_build_first_request  (FjAgent               *self,
+                                               const char            *input,
+                                               FjCacheMode            cache,
+                                               gboolean               for_batch,
                                                GError               **error);
 
 G_END_DECLS

@@ -53,9 +53,18 @@ void _fj_agent_result_set_model         (FjAgentResult *self,
  * settles (before its status becomes terminal); NULL for none. */
 void _fj_agent_result_set_prices         (FjAgentResult *self,
                                           FjPrices      *prices);
-/* Sets the cost from the model and usage with @prices, or with the table
- * set by _fj_agent_result_set_prices() when @prices is NULL; without
- * either it does nothing.  An unknown model gives -1. */
+/* What the prompt cache saved, in USD; NAN for unknown. */
+void _fj_agent_result_set_cache_saved   (FjAgentResult *self,
+                                         double         saved_usd);
+gboolean _fj_agent_result_get_cache_saved_known (FjAgentResult *self);
+/* The result is a Message Batches item's: every pricing applies the
+ * prices' batch discount. */
+void _fj_agent_result_set_batch         (FjAgentResult *self,
+                                         gboolean       batch);
+/* Sets the cost (and the cache saving) from the model and usage with
+ * @prices, or with the table set by _fj_agent_result_set_prices() when
+ * @prices is NULL; without either it does nothing.  An unknown model
+ * gives -1. */
 void _fj_agent_result_apply_prices       (FjAgentResult *self,
                                           FjPrices      *prices);
 /* A new result with every field of @self (not the prices to apply) at

@@ -57,8 +57,10 @@ struct _FjAgentResult
   char *stop_reason;
   FjUsage usage;
   double cost;
+  double cache_saved;           /* NAN when unknown */
   char *model;
   FjPrices *prices;             /* applied when the result settles */
+  gboolean batch;               /* ran in a Message Batches batch: priced at its discount */
   FjAgentResultStatusFunc status_func;
   gpointer status_data;
 };
@@ -81,6 +83,8 @@ enum {
   PROP_USAGE,
   PROP_COST,
   PROP_MODEL,
+  PROP_CACHE_HIT_RATIO,
+  PROP_CACHE_SAVED_USD,
   N_PROPS
 };
 
@@ -202,6 +206,14 @@ fj_agent_result_get_property (GObject    *object,
 
     case PROP_MODEL:
       g_value_set_string (value, self->model);
+      break;
+
+    case PROP_CACHE_HIT_RATIO:
+      g_value_set_double (value, fj_agent_result_get_cache_hit_ratio (self));
+      break;
+
+    case PROP_CACHE_SAVED_USD:
+      g_value_set_double (value, fj_agent_result_get_cache_saved_usd (self));
       break;
 
     default:
@@ -447,6 +459,36 @@ fj_agent_result_class_init (FjAgentResultClass *klass)
                          NULL,
                          (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
+  /**
+   * FjAgentResult:cache-hit-ratio:
+   *
+   * The share of the agent's input read from the prompt cache: cache read
+   * tokens over all input tokens (uncached, written and read), or 0 when
+   * there was no input.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_CACHE_HIT_RATIO] =
+    g_param_spec_double ("cache-hit-ratio", NULL, NULL,
+                         0.0, 1.0, 0.0,
+                         (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * FjAgentResult:cache-saved-usd:
+   *
+   * What the prompt cache saved, in US dollars: the cost of the same usage
+   * with every input token at the base input price, minus
+   * [property@AgentResult:cost]. It is negative for an agent that wrote
+   * the cache (a write costs more than plain input) and nobody read, and
+   * -1 when no price is known.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_CACHE_SAVED_USD] =
+    g_param_spec_double ("cache-saved-usd", NULL, NULL,
+                         -G_MAXDOUBLE, G_MAXDOUBLE, -1.0,
+                         (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -455,6 +497,7 @@ fj_agent_result_init (FjAgentResult *self)
 {
   self->status = FJ_AGENT_STATUS_PENDING;
   self->cost = -1.0;
+  self->cache_saved = NAN;
 }
 
 /**
@@ -769,6 +812,59 @@ fj_agent_result_get_model (FjAgentResult *self)
   return self->model;
 }
 
+/**
+ * fj_agent_result_get_cache_hit_ratio:
+ * @self: a #FjAgentResult
+ *
+ * Gets the share of the agent's input read from the prompt cache (see
+ * [property@AgentResult:cache-hit-ratio]).
+ *
+ * Returns: a ratio from 0 to 1
+ *
+ * Since: 1.0
+ */
+double
+fj_agent_result_get_cache_hit_ratio (FjAgentResult *self)
+{
+  gint64 total;
+
+  g_return_val_if_fail (FJ_IS_AGENT_RESULT (self), 0.0);
+
+  total = fj_usage_get_total_input (&self->usage);
+  if (total <= 0)
+    return 0.0;
+
+  return (double) self->usage.cache_read_input_tokens / (double) total;
+}
+
+/**
+ * fj_agent_result_get_cache_saved_usd:
+ * @self: a #FjAgentResult
+ *
+ * Gets what the prompt cache saved (see
+ * [property@AgentResult:cache-saved-usd]).
+ *
+ * Returns: the saving in US dollars (negative for a cache write nobody
+ *   read), or -1 when unknown
+ *
+ * Since: 1.0
+ */
+double
+fj_agent_result_get_cache_saved_usd (FjAgentResult *self)
+{
+  g_return_val_if_fail (FJ_IS_AGENT_RESULT (self), -1.0);
+
+  return isnan (self->cache_saved) ? -1.0 : self->cache_saved;
+}
+
+gboolean
+_fj_agent_result_get_cache_saved_known (FjAgentResult *self)
+{
+  g_return_val_if_fail (FJ_IS_AGENT_RESULT (self), FALSE);
+
+  return !isnan (self->cache_saved);
+}
+
 static void
 set_nullable_string_member (JsonObject *object,
                             const char *name,
@@ -787,8 +883,9 @@ set_nullable_string_member (JsonObject *object,
  * Serialises the result as `forkjoin-tool run --json` writes an agent:
  * `name`, `status` (the nick with `_` for `-`, as `timed_out`), `output`,
  * `partial_output`, `error` (`{"code": ..., "message": ...}`), `duration_ms`,
- * `attempts`, `turns`, `stop_reason`, `usage`, `cost_usd` and `model`, with
- * null for what is absent or unknown.
+ * `attempts`, `turns`, `stop_reason`, `usage`, `cost_usd`, `model`,
+ * `cache_hit_ratio` and `cache_saved_usd`, with null for what is absent or
+ * unknown.
  *
  * Returns: (transfer full): a JSON object node
  *
@@ -830,6 +927,13 @@ fj_agent_result_to_json (FjAgentResult *self)
     json_object_set_null_member (object, "cost_usd");
 
   set_nullable_string_member (object, "model", self->model);
+
+  json_object_set_double_member (object, "cache_hit_ratio",
+                                 fj_agent_result_get_cache_hit_ratio (self));
+  if (!isnan (self->cache_saved))
+    json_object_set_double_member (object, "cache_saved_usd", self->cache_saved);
+  else
+    json_object_set_null_member (object, "cache_saved_usd");
 
   node = json_node_new (JSON_NODE_OBJECT);
   json_node_take_object (node, object);
@@ -960,6 +1064,31 @@ read_number (JsonObject  *object,
                    field, expected, g_ascii_dtostr (buf, sizeof buf, *value));
       return FALSE;
     }
+
+  return TRUE;
+}
+
+/* A finite number member, of either sign; absent or null gives @absent. */
+static gboolean
+read_signed (JsonObject  *object,
+             const char  *member,
+             const char  *field,
+             double       absent,
+             double      *value,
+             GError     **error)
+{
+  JsonNode *node = json_object_get_member (object, member);
+
+  *value = absent;
+  if (is_null (node))
+    return TRUE;
+
+  if (!is_number (node))
+    return spec_error (error, field, "a number", node);
+
+  *value = json_node_get_double (node);
+  if (!isfinite (*value))
+    return spec_error (error, field, "a number", node);
 
   return TRUE;
 }
@@ -1153,6 +1282,8 @@ fj_agent_result_new_from_json (JsonNode  *node,
   guint64 turns;
   double duration_ms;
   double cost;
+  double cache_hit_ratio;
+  double cache_saved;
 
   g_return_val_if_fail (node != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -1177,7 +1308,11 @@ fj_agent_result_new_from_json (JsonNode  *node,
       !read_string (object, "stop_reason", "stop_reason", &stop_reason, error) ||
       !read_usage (object, &usage, error) ||
       !read_number (object, "cost_usd", "cost_usd", FALSE, -1.0, &cost, error) ||
-      !read_string (object, "model", "model", &model, error))
+      !read_string (object, "model", "model", &model, error) ||
+      /* Optional: written by newer versions; the ratio follows the usage. */
+      !read_number (object, "cache_hit_ratio", "cache_hit_ratio", FALSE, 0.0,
+                    &cache_hit_ratio, error) ||
+      !read_signed (object, "cache_saved_usd", "cache_saved_usd", NAN, &cache_saved, error))
     return NULL;
 
   self = fj_agent_result_new (name, index);
@@ -1191,6 +1326,7 @@ fj_agent_result_new_from_json (JsonNode  *node,
   _fj_agent_result_set_stop_reason (self, stop_reason);
   _fj_agent_result_set_usage (self, &usage);
   _fj_agent_result_set_cost (self, cost);
+  _fj_agent_result_set_cache_saved (self, cache_saved);
   _fj_agent_result_set_status (self, status);
 
   return g_steal_pointer (&self);
@@ -1375,6 +1511,7 @@ _fj_agent_result_set_usage (FjAgentResult *self,
                             const FjUsage *usage)
 {
   FjUsage zero = { 0, };
+  double old_ratio;
 
   g_return_if_fail (FJ_IS_AGENT_RESULT (self));
 
@@ -1384,8 +1521,26 @@ _fj_agent_result_set_usage (FjAgentResult *self,
   if (fj_usage_equal (&self->usage, usage))
     return;
 
+  old_ratio = fj_agent_result_get_cache_hit_ratio (self);
   self->usage = *usage;
   notify (self, PROP_USAGE);
+  if (fj_agent_result_get_cache_hit_ratio (self) != old_ratio)
+    notify (self, PROP_CACHE_HIT_RATIO);
+}
+
+void
+_fj_agent_result_set_cache_saved (FjAgentResult *self,
+                                  double         saved_usd)
+{
+  g_return_if_fail (FJ_IS_AGENT_RESULT (self));
+
+  if (isnan (saved_usd) && isnan (self->cache_saved))
+    return;
+  if (self->cache_saved == saved_usd)
+    return;
+
+  self->cache_saved = saved_usd;
+  notify (self, PROP_CACHE_SAVED_USD);
 }
 
 void
@@ -1418,6 +1573,8 @@ _fj_agent_result_reset (FjAgentResult *self)
   _fj_agent_result_set_stop_reason (self, NULL);
   _fj_agent_result_set_usage (self, NULL);
   _fj_agent_result_set_cost (self, -1.0);
+  _fj_agent_result_set_cache_saved (self, NAN);
+  self->batch = FALSE;
   _fj_agent_result_set_model (self, NULL);
   _fj_agent_result_set_status (self, FJ_AGENT_STATUS_PENDING);
 }
@@ -1443,9 +1600,21 @@ _fj_agent_result_set_prices (FjAgentResult *self,
 }
 
 void
+_fj_agent_result_set_batch (FjAgentResult *self,
+                            gboolean       batch)
+{
+  g_return_if_fail (FJ_IS_AGENT_RESULT (self));
+
+  self->batch = !!batch;
+}
+
+void
 _fj_agent_result_apply_prices (FjAgentResult *self,
                                FjPrices      *prices)
 {
+  double cost;
+  double without;
+
   g_return_if_fail (FJ_IS_AGENT_RESULT (self));
   g_return_if_fail (!prices || FJ_IS_PRICES (prices));
 
@@ -1454,7 +1623,19 @@ _fj_agent_result_apply_prices (FjAgentResult *self,
   if (prices == NULL)
     return;
 
-  _fj_agent_result_set_cost (self, fj_prices_compute (prices, self->model, &self->usage));
+  cost = fj_prices_compute (prices, self->model, &self->usage);
+  without = fj_prices_compute_without_cache (prices, self->model, &self->usage);
+  if (self->batch)
+    {
+      double discount = fj_prices_get_batch_discount (prices);
+
+      if (cost >= 0.0)
+        cost *= discount;
+      if (without >= 0.0)
+        without *= discount;
+    }
+  _fj_agent_result_set_cost (self, cost);
+  _fj_agent_result_set_cache_saved (self, cost >= 0.0 && without >= 0.0 ? without - cost : NAN);
 }
 
 FjAgentResult *
@@ -1476,6 +1657,7 @@ _fj_agent_result_copy (FjAgentResult *self,
   copy->stop_reason = g_strdup (self->stop_reason);
   copy->usage = self->usage;
   copy->cost = self->cost;
+  copy->cache_saved = self->cache_saved;
   copy->model = g_strdup (self->model);
 
   return copy;

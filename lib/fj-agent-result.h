@@ -86,6 +86,10 @@ double         fj_agent_result_get_cost           (FjAgentResult  *self);
 FJ_AVAILABLE_IN_ALL
 const char    *fj_agent_result_get_model          (FjAgentResult  *self);
 FJ_AVAILABLE_IN_ALL
+double         fj_agent_result_get_cache_hit_ratio (FjAgentResult *self);
+FJ_AVAILABLE_IN_ALL
+double         fj_agent_result_get_cache_saved_usd (FjAgentResult *self);
+FJ_AVAILABLE_IN_ALL
 FjAgentResult *fj_agent_result_new_from_json      (JsonNode       *node,
                                                    guint           index,
                                                    GError        **error) G_GNUC_WARN_UNUSED_RESULT;

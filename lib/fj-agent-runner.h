@@ -15,7 +15,9 @@
 
 #include "fj-agent.h"
 #include "fj-agent-result.h"
+#include "fj-batch.h"
 #include "fj-client.h"
+#include "fj-enums.h"
 #include "fj-policy.h"
 #include "fj-prices.h"
 #include "fj-run-state.h"
@@ -23,6 +25,44 @@
 #include "fj-version-macros.h"
 
 G_BEGIN_DECLS
+
+/**
+ * FjRunMode:
+ * @FJ_RUN_MODE_LIVE: each agent is a live request (or several turns of
+ *   them), streamed as it answers
+ * @FJ_RUN_MODE_BATCH: the fork is submitted to the Message Batches API as
+ *   one batch (or several, over its limits), polled until it ends, and its
+ *   results mapped back onto the agents by `custom_id`; half price, no
+ *   streaming, single-turn agents only
+ *
+ * How a runner runs its agents.
+ *
+ * Since: 1.0
+ */
+typedef enum
+{
+  FJ_RUN_MODE_LIVE,
+  FJ_RUN_MODE_BATCH,
+} FjRunMode;
+
+/**
+ * FjCacheMode:
+ * @FJ_CACHE_MODE_NONE: requests are laid out as usual: the agent's
+ *   instructions as the system prompt, the input as the user message
+ * @FJ_CACHE_MODE_SHARED_INPUT: the shared input is the first system block,
+ *   marked for the prompt cache, and each agent's instructions follow it;
+ *   one agent goes first and the rest start when its response has begun, so
+ *   that they read the cache instead of writing it
+ *
+ * How a runner lays out requests for the prompt cache.
+ *
+ * Since: 1.0
+ */
+typedef enum
+{
+  FJ_CACHE_MODE_NONE,
+  FJ_CACHE_MODE_SHARED_INPUT,
+} FjCacheMode;
 
 #define FJ_TYPE_AGENT_RUNNER (fj_agent_runner_get_type ())
 
@@ -66,6 +106,43 @@ FjPrices      *fj_agent_runner_get_prices           (FjAgentRunner  *self);
 FJ_AVAILABLE_IN_ALL
 void           fj_agent_runner_set_prices           (FjAgentRunner  *self,
                                                      FjPrices       *prices);
+FJ_AVAILABLE_IN_ALL
+FjCacheMode    fj_agent_runner_get_cache            (FjAgentRunner  *self);
+FJ_AVAILABLE_IN_ALL
+void           fj_agent_runner_set_cache            (FjAgentRunner  *self,
+                                                     FjCacheMode     cache);
+FJ_AVAILABLE_IN_ALL
+const char    *fj_agent_runner_get_cache_note       (FjAgentRunner  *self);
+FJ_AVAILABLE_IN_ALL
+FjRunMode      fj_agent_runner_get_mode             (FjAgentRunner  *self);
+FJ_AVAILABLE_IN_ALL
+void           fj_agent_runner_set_mode             (FjAgentRunner  *self,
+                                                     FjRunMode       mode);
+FJ_AVAILABLE_IN_ALL
+FjBatch       *fj_agent_runner_get_batch            (FjAgentRunner  *self);
+FJ_AVAILABLE_IN_ALL
+void           fj_agent_runner_set_batch            (FjAgentRunner  *self,
+                                                     FjBatch        *batch);
+FJ_AVAILABLE_IN_ALL
+double         fj_agent_runner_get_batch_poll_interval (FjAgentRunner *self);
+FJ_AVAILABLE_IN_ALL
+void           fj_agent_runner_set_batch_poll_interval (FjAgentRunner *self,
+                                                        double         seconds);
+FJ_AVAILABLE_IN_ALL
+double         fj_agent_runner_get_batch_poll_max   (FjAgentRunner  *self);
+FJ_AVAILABLE_IN_ALL
+void           fj_agent_runner_set_batch_poll_max   (FjAgentRunner  *self,
+                                                     double          seconds);
+FJ_AVAILABLE_IN_ALL
+guint          fj_agent_runner_get_batch_max_requests (FjAgentRunner *self);
+FJ_AVAILABLE_IN_ALL
+void           fj_agent_runner_set_batch_max_requests (FjAgentRunner *self,
+                                                       guint          max_requests);
+FJ_AVAILABLE_IN_ALL
+guint64        fj_agent_runner_get_batch_max_bytes  (FjAgentRunner  *self);
+FJ_AVAILABLE_IN_ALL
+void           fj_agent_runner_set_batch_max_bytes  (FjAgentRunner  *self,
+                                                     guint64         max_bytes);
 FJ_AVAILABLE_IN_ALL
 GListModel    *fj_agent_runner_get_policies         (FjAgentRunner  *self);
 FJ_AVAILABLE_IN_ALL

@@ -134,6 +134,8 @@ typedef struct
   guint max_turns;
   gboolean stream;
   JsonArray *tools_json;        /* NULL without tools */
+  JsonNode *system;             /* as the first request sent it; NULL for none */
+  JsonObject *first_params;     /* the first turn's, until it is sent */
 
   /* The conversation: one JsonNode object per message, never modified once
    * added, so each request can share them. */
@@ -206,6 +208,8 @@ run_data_clear (RunData *run)
   g_clear_pointer (&run->model, g_free);
   g_clear_pointer (&run->instructions, g_free);
   g_clear_pointer (&run->tools_json, json_array_unref);
+  g_clear_pointer (&run->system, json_node_unref);
+  g_clear_pointer (&run->first_params, json_object_unref);
   g_clear_pointer (&run->messages, g_ptr_array_unref);
   g_clear_object (&run->cancellable);
   g_clear_object (&run->caller_cancellable);
@@ -252,13 +256,15 @@ build_params (RunData *run)
   for (guint i = 0; i < run->messages->len; i++)
     json_array_add_element (messages, json_node_ref (g_ptr_array_index (run->messages, i)));
 
+  /* Laid out as _fj_agent_build_first_request() does, with its system
+   * (the prompt cache's prefix stays the same from turn to turn). */
   json_object_set_string_member (params, "model", run->model);
   json_object_set_int_member (params, "max_tokens", run->max_tokens);
-  if (run->instructions != NULL && run->instructions[0] != '\0')
-    json_object_set_string_member (params, "system", run->instructions);
-  json_object_set_array_member (params, "messages", messages);
   if (run->tools_json != NULL)
     json_object_set_array_member (params, "tools", json_array_ref (run->tools_json));
+  if (run->system != NULL)
+    json_object_set_member (params, "system", json_node_ref (run->system));
+  json_object_set_array_member (params, "messages", messages);
   if (run->temperature >= 0)
     json_object_set_double_member (params, "temperature", run->temperature);
   json_object_set_boolean_member (params, "stream", run->stream);
@@ -468,6 +474,16 @@ caller_cancelled_cb (GCancellable *cancellable,
                      RunData      *run)
 {
   g_cancellable_cancel (run->cancellable);
+}
+
+static void
+message_started_cb (FjMessage *message,
+                    gpointer   user_data)
+{
+  RunData *run = user_data;
+
+  if (run->hooks.response_started != NULL && !run->finished)
+    run->hooks.response_started (run->result, run->hooks.user_data);
 }
 
 static void
@@ -795,8 +811,12 @@ start_turn (RunData *run)
       g_clear_object (&run->message);
     }
 
-  params = build_params (run);
+  if (run->first_params != NULL)
+    params = g_steal_pointer (&run->first_params);
+  else
+    params = build_params (run);
   run->message = fj_message_new (params);
+  _fj_message_set_started_func (run->message, message_started_cb, run);
   _fj_message_set_deadline (run->message, run->deadline_us);
   run->text_delta_handler = g_signal_connect (run->message, "text-delta",
                                               G_CALLBACK (text_delta_cb), run);
@@ -828,8 +848,8 @@ _fj_agent_run_internal_async (FjAgent               *self,
 {
   g_autoptr(RunData) run = NULL;
   g_autoptr(GError) error = NULL;
-  JsonNode *content;
-  guint n_tools;
+  JsonArray *first_messages;
+  JsonNode *member;
   double timeout;
 
   g_return_if_fail (FJ_IS_AGENT (self));
@@ -881,30 +901,25 @@ _fj_agent_run_internal_async (FjAgent               *self,
   _fj_agent_result_set_model (result, run->model);
   _fj_agent_result_set_status (result, FJ_AGENT_STATUS_RUNNING);
 
-  content = json_node_new (JSON_NODE_VALUE);
-  json_node_set_string (content, input);
-  add_message (run, "user", content);
-
-  n_tools = g_list_model_get_n_items (G_LIST_MODEL (self->tools));
-  if (n_tools > 0)
+  /* The first request, as _fj_agent_build_first_request() lays it out;
+   * later turns keep its system, tools and first message. */
+  run->first_params = _fj_agent_build_first_request (self, input,
+                                                     hooks ? hooks->cache : FJ_CACHE_MODE_NONE,
+                                                     FALSE, &error);
+  if (run->first_params == NULL)
     {
-      run->tools_json = json_array_sized_new (n_tools);
-      for (guint i = 0; i < n_tools; i++)
-        {
-          g_autoptr(FjTool) tool = g_list_model_get_item (G_LIST_MODEL (self->tools), i);
-          JsonNode *node = fj_tool_to_json (tool, &error);
-
-          if (node == NULL)
-            {
-              run_complete (run, FJ_AGENT_STATUS_FAILED,
-                            g_error_new (error->domain, error->code, "%s: %s",
-                                         run->name, error->message),
-                            NULL, NULL, NULL);
-              return;
-            }
-          json_array_add_element (run->tools_json, node);
-        }
+      /* Already prefixed with the agent's name. */
+      run_complete (run, FJ_AGENT_STATUS_FAILED, g_steal_pointer (&error), NULL, NULL, NULL);
+      return;
     }
+
+  if ((member = json_object_get_member (run->first_params, "system")) != NULL)
+    run->system = json_node_ref (member);
+  if (json_object_has_member (run->first_params, "tools"))
+    run->tools_json = json_array_ref (json_object_get_array_member (run->first_params, "tools"));
+  first_messages = json_object_get_array_member (run->first_params, "messages");
+  for (guint i = 0; i < json_array_get_length (first_messages); i++)
+    g_ptr_array_add (run->messages, json_node_ref (json_array_get_element (first_messages, i)));
 
   if (cancellable != NULL)
     {
@@ -926,6 +941,104 @@ _fj_agent_run_internal_async (FjAgent               *self,
     }
 
   start_turn (run);
+}
+
+/* The user turn of a shared-input request, whose input is the first system
+ * block. */
+#define SHARED_INPUT_TURN "Carry out your instructions on the shared input above."
+
+static JsonNode *
+text_block (const char *text,
+            gboolean    cached)
+{
+  JsonObject *block = json_object_new ();
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+
+  json_object_set_string_member (block, "type", "text");
+  json_object_set_string_member (block, "text", text);
+  if (cached)
+    {
+      JsonObject *cache_control = json_object_new ();
+
+      json_object_set_string_member (cache_control, "type", "ephemeral");
+      json_object_set_object_member (block, "cache_control", cache_control);
+    }
+  json_node_take_object (node, block);
+
+  return node;
+}
+
+JsonObject *
+_fj_agent_build_first_request (FjAgent      *self,
+                               const char   *input,
+                               FjCacheMode   cache,
+                               gboolean      for_batch,
+                               GError      **error)
+{
+  g_autoptr(JsonObject) params = json_object_new ();
+  JsonArray *messages = json_array_new ();
+  JsonObject *user = json_object_new ();
+  guint n_tools;
+
+  g_return_val_if_fail (FJ_IS_AGENT (self), NULL);
+  g_return_val_if_fail (input != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  json_object_set_string_member (params, "model", self->model);
+  json_object_set_int_member (params, "max_tokens", self->max_tokens);
+
+  n_tools = g_list_model_get_n_items (G_LIST_MODEL (self->tools));
+  if (n_tools > 0)
+    {
+      JsonArray *tools = json_array_sized_new (n_tools);
+
+      json_object_set_array_member (params, "tools", tools);
+      for (guint i = 0; i < n_tools; i++)
+        {
+          g_autoptr(FjTool) tool = g_list_model_get_item (G_LIST_MODEL (self->tools), i);
+          g_autoptr(GError) local_error = NULL;
+          JsonNode *node = fj_tool_to_json (tool, &local_error);
+
+          if (node == NULL)
+            {
+              g_set_error (error, local_error->domain, local_error->code, "%s: %s",
+                           agent_display_name (self), local_error->message);
+              json_array_unref (messages);
+              json_object_unref (user);
+              return NULL;
+            }
+          json_array_add_element (tools, node);
+        }
+    }
+
+  if (cache == FJ_CACHE_MODE_SHARED_INPUT)
+    {
+      JsonArray *system = json_array_new ();
+
+      json_array_add_element (system, text_block (input, TRUE));
+      if (self->instructions != NULL && self->instructions[0] != '\0')
+        json_array_add_element (system, text_block (self->instructions, FALSE));
+      json_object_set_array_member (params, "system", system);
+      json_object_set_string_member (user, "content", SHARED_INPUT_TURN);
+    }
+  else
+    {
+      if (self->instructions != NULL && self->instructions[0] != '\0')
+        json_object_set_string_member (params, "system", self->instructions);
+      json_object_set_string_member (user, "content", input);
+    }
+
+  json_object_set_string_member (user, "role", "user");
+  json_array_add_object_element (messages, user);
+  json_object_set_array_member (params, "messages", messages);
+
+  if (self->temperature >= 0)
+    json_object_set_double_member (params, "temperature", self->temperature);
+  /* A batch's params are the non-streaming kind. */
+  if (!for_batch)
+    json_object_set_boolean_member (params, "stream", self->stream);
+
+  return g_steal_pointer (&params);
 }
 
 FjAgentResult *

@@ -29,4 +29,23 @@ G_BEGIN_DECLS
 void _fj_client_add_demand (FjClient *self,
                             int       delta);
 
+/* A plain JSON call to the Anthropic API: @method (GET, POST, DELETE) on
+ * @path_or_url (a path under the base URL, "/v1/messages/batches", or a
+ * whole URL such as a batch's results_url), with @body (nullable, JSON).
+ * Same auth, version headers, sessions and TLS settings as
+ * fj_client_send_async(); retries 408/409/429/5xx and connection
+ * failures with the same backoff, retry-after and max-retries; a non-2xx
+ * reply fails with the same GError as a message would.  No reply-size
+ * limit: batch results can be large.  The finish gives the reply body. */
+void    _fj_client_call_async  (FjClient            *self,
+                                const char          *method,
+                                const char          *path_or_url,
+                                GBytes              *body,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data);
+GBytes *_fj_client_call_finish (FjClient            *self,
+                                GAsyncResult        *result,
+                                GError             **error);
+
 G_END_DECLS

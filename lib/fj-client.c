@@ -2153,20 +2153,37 @@ transport_error (SendState *state,
   return out;
 }
 
+static GError *http_error (FjClient   *client,
+                           guint       status,
+                           const char *request_id,
+                           const char *data,
+                           gsize       length);
+
 static GError *
 api_error (SendState  *state,
            const char *data,
            gsize       length)
 {
+  return http_error (state->client, state->status, fj_message_get_request_id (state->message),
+                     data, length);
+}
+
+/* The GError for a non-2xx reply of @status with body @data. */
+static GError *
+http_error (FjClient   *client,
+            guint       status,
+            const char *request_id,
+            const char *data,
+            gsize       length)
+{
   g_autoptr(JsonParser) parser = json_parser_new ();
   const char *type = NULL;
   const char *text = NULL;
-  const char *request_id = fj_message_get_request_id (state->message);
   g_autofree char *excerpt = NULL;
   JsonNode *root;
 
-  if (state->client->provider == FJ_PROVIDER_OPENAI)
-    return _fj_openai_api_error (state->status, data, length, request_id);
+  if (client->provider == FJ_PROVIDER_OPENAI)
+    return _fj_openai_api_error (status, data, length, request_id);
 
   if (length > 0 && _fj_json_check_depth (data, length, FJ_JSON_MAX_DEPTH) &&
       _fj_json_check_for_parser (data, length, NULL) &&
@@ -2196,10 +2213,10 @@ api_error (SendState  *state,
       g_strstrip (excerpt);
     }
 
-  return g_error_new (FJ_ERROR, _fj_error_code_for_api_error (type, state->status),
+  return g_error_new (FJ_ERROR, _fj_error_code_for_api_error (type, status),
                       "HTTP %u %s%s%s%s%s%s",
-                      state->status,
-                      type ? type : soup_status_get_phrase (state->status),
+                      status,
+                      type ? type : soup_status_get_phrase (status),
                       text || excerpt ? ": " : "",
                       text ? text : (excerpt ? excerpt : ""),
                       request_id ? " (request " : "",
@@ -2784,4 +2801,296 @@ fj_client_send (FjClient      *self,
   _fj_sync_call_end (&call);
 
   return ret;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Generic calls (the Message Batches endpoints)                          */
+/* ---------------------------------------------------------------------- */
+
+typedef struct
+{
+  FjClient     *client;
+  GMainContext *context;
+  SessionPool  *pool;
+  SessionSlot  *slot;
+  char         *method;
+  char         *url;
+  GBytes       *body;
+  SoupMessage  *soup_msg;
+  GSource      *retry_source;
+  GSource      *retry_cancel_source;
+  guint         attempt;
+} CallState;
+
+static void call_attempt (GTask *task);
+
+static void
+call_end_attempt (CallState *state)
+{
+  if (state->slot != NULL)
+    {
+      release_slot (state->slot);
+      state->slot = NULL;
+    }
+  g_clear_object (&state->soup_msg);
+}
+
+static void
+call_state_free (gpointer data)
+{
+  CallState *state = data;
+
+  call_end_attempt (state);
+  destroy_source (&state->retry_source);
+  destroy_source (&state->retry_cancel_source);
+  g_clear_pointer (&state->body, g_bytes_unref);
+  g_free (state->method);
+  g_free (state->url);
+  g_clear_pointer (&state->context, g_main_context_unref);
+  g_clear_object (&state->client);
+  g_free (state);
+}
+
+static gboolean
+call_retry_timer_cb (gpointer user_data)
+{
+  GTask *task = user_data;
+  CallState *state = g_task_get_task_data (task);
+
+  destroy_source (&state->retry_cancel_source);
+  g_clear_pointer (&state->retry_source, g_source_unref);
+  call_attempt (task);
+
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+call_retry_cancelled_cb (GCancellable *cancellable,
+                         gpointer      user_data)
+{
+  GTask *task = user_data;
+  CallState *state = g_task_get_task_data (task);
+
+  destroy_source (&state->retry_source);
+  g_clear_pointer (&state->retry_cancel_source, g_source_unref);
+  g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled while waiting to retry");
+  g_object_unref (task);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Takes @error; retries when @retryable (or the server says so) and
+ * attempts are left, else fails the task. */
+static void
+call_fail_or_retry (GTask    *task,
+                    GError   *error,
+                    gboolean  retryable)
+{
+  CallState *state = g_task_get_task_data (task);
+  double hint = retry_after_hint (state->soup_msg);
+  const char *should = state->soup_msg ? header (state->soup_msg, "x-should-retry") : NULL;
+  guint status = state->soup_msg ? soup_message_get_status (state->soup_msg) : 0;
+  double delay;
+
+  if (g_strcmp0 (should, "true") == 0)
+    retryable = TRUE;
+  else if (g_strcmp0 (should, "false") == 0)
+    retryable = FALSE;
+
+  if (status == 429)
+    _fj_rate_limiter_pause (state->client->limiter,
+                            hint >= 0 ? hint : backoff_delay (state->attempt - 1),
+                            "HTTP 429 rate_limit_error");
+
+  call_end_attempt (state);
+
+  if (!retryable || state->attempt > state->client->max_retries)
+    {
+      if (state->attempt > 1)
+        g_prefix_error (&error, "after %u attempts: ", state->attempt);
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
+
+  delay = hint >= 0 ? hint : backoff_delay (state->attempt - 1);
+  g_debug ("%s %s: attempt %u failed (%s); retrying in %.3f s",
+           state->method, state->url, state->attempt, error->message, delay);
+  g_error_free (error);
+
+  state->retry_source = g_timeout_source_new ((guint) ceil (delay * 1000));
+  g_source_set_callback (state->retry_source, call_retry_timer_cb, task, NULL);
+  g_source_set_static_name (state->retry_source, "[forkjoin] retry");
+  g_source_attach (state->retry_source, state->context);
+
+  if (g_task_get_cancellable (task) != NULL)
+    {
+      state->retry_cancel_source = g_cancellable_source_new (g_task_get_cancellable (task));
+      g_source_set_callback (state->retry_cancel_source,
+                             (GSourceFunc) (void (*)(void)) call_retry_cancelled_cb, task, NULL);
+      g_source_attach (state->retry_cancel_source, state->context);
+    }
+}
+
+static void
+call_read_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  GTask *task = user_data;
+  CallState *state = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  guint status;
+
+  bytes = soup_session_send_and_read_finish (SOUP_SESSION (object), result, &error);
+  if (bytes == NULL)
+    {
+      if (g_cancellable_is_cancelled (g_task_get_cancellable (task)))
+        {
+          call_end_attempt (state);
+          g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
+          g_object_unref (task);
+        }
+      else if (error->domain == G_TLS_ERROR)
+        {
+          call_end_attempt (state);
+          g_task_return_new_error (task, FJ_ERROR, FJ_ERROR_TLS, "TLS error talking to %s: %s",
+                                   state->client->base_url, error->message);
+          g_object_unref (task);
+        }
+      else
+        call_fail_or_retry (task,
+                            g_error_new (FJ_ERROR, FJ_ERROR_CONNECTION, "cannot reach %s: %s",
+                                         state->client->base_url, error->message),
+                            TRUE);
+      return;
+    }
+
+  status = soup_message_get_status (state->soup_msg);
+  _fj_rate_limiter_observe (state->client->limiter,
+                            soup_message_get_response_headers (state->soup_msg));
+  g_debug ("%s %s: HTTP %u", state->method, state->url, status);
+
+  if (status >= 200 && status < 300)
+    {
+      call_end_attempt (state);
+      g_task_return_pointer (task, g_steal_pointer (&bytes), (GDestroyNotify) g_bytes_unref);
+      g_object_unref (task);
+      return;
+    }
+
+  call_fail_or_retry (task,
+                      http_error (state->client, status, header (state->soup_msg, "request-id"),
+                                  g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes)),
+                      status_is_retryable (status));
+}
+
+static void
+call_attempt (GTask *task)
+{
+  CallState *state = g_task_get_task_data (task);
+  FjClient *self = state->client;
+  SoupMessageHeaders *headers;
+
+  state->attempt++;
+
+  if (g_cancellable_is_cancelled (g_task_get_cancellable (task)))
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
+      g_object_unref (task);
+      return;
+    }
+
+  state->soup_msg = soup_message_new (state->method, state->url);
+  if (state->soup_msg == NULL)
+    {
+      g_task_return_new_error (task, FJ_ERROR, FJ_ERROR_INVALID_REQUEST,
+                               "invalid URL “%s”", state->url);
+      g_object_unref (task);
+      return;
+    }
+
+  headers = soup_message_get_request_headers (state->soup_msg);
+  if (self->api_key != NULL)
+    soup_message_headers_replace (headers, "x-api-key", self->api_key);
+  if (self->auth_token != NULL)
+    {
+      g_autofree char *bearer = g_strconcat ("Bearer ", self->auth_token, NULL);
+
+      soup_message_headers_replace (headers, "Authorization", bearer);
+      memset (bearer, 0, strlen (bearer));
+    }
+  soup_message_headers_replace (headers, "anthropic-version", self->api_version);
+  soup_message_headers_replace (headers, "Accept", "application/json");
+  if (state->body != NULL)
+    soup_message_set_request_body_from_bytes (state->soup_msg, "application/json", state->body);
+
+  state->slot = acquire_slot (self, state->pool);
+  g_debug ("%s %s (attempt %u)", state->method, state->url, state->attempt);
+  soup_session_send_and_read_async (state->slot->session, state->soup_msg, G_PRIORITY_DEFAULT,
+                                    g_task_get_cancellable (task), call_read_cb, task);
+}
+
+/* See fj-client-private.h. */
+void
+_fj_client_call_async (FjClient            *self,
+                       const char          *method,
+                       const char          *path_or_url,
+                       GBytes              *body,
+                       GCancellable        *cancellable,
+                       GAsyncReadyCallback  callback,
+                       gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+  CallState *state;
+
+  g_return_if_fail (FJ_IS_CLIENT (self));
+  g_return_if_fail (method != NULL);
+  g_return_if_fail (path_or_url != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, _fj_client_call_async);
+
+  if (!fj_client_check_base_url (self, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  if (!fj_client_get_has_credentials (self))
+    {
+      g_task_return_new_error (task, FJ_ERROR, FJ_ERROR_AUTHENTICATION,
+                               "no credentials for %s: set ANTHROPIC_API_KEY or "
+                               "ANTHROPIC_AUTH_TOKEN, or the client's api-key",
+                               self->base_url);
+      return;
+    }
+
+  state = g_new0 (CallState, 1);
+  state->client = g_object_ref (self);
+  state->context = g_main_context_ref_thread_default ();
+  state->pool = get_pool (self, state->context);
+  state->method = g_strdup (method);
+  if (g_str_has_prefix (path_or_url, "http://") || g_str_has_prefix (path_or_url, "https://"))
+    state->url = g_strdup (path_or_url);
+  else
+    state->url = g_strconcat (self->base_url, path_or_url, NULL);
+  state->body = body ? g_bytes_ref (body) : NULL;
+  g_task_set_task_data (task, state, call_state_free);
+
+  call_attempt (g_steal_pointer (&task));
+}
+
+/* See fj-client-private.h. */
+GBytes *
+_fj_client_call_finish (FjClient      *self,
+                        GAsyncResult  *result,
+                        GError       **error)
+{
+  g_return_val_if_fail (FJ_IS_CLIENT (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
 }

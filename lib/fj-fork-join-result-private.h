@@ -7,6 +7,7 @@
 
 #pragma once
 
+#include "fj-agent-runner.h"
 #include "fj-fork-join-result.h"
 
 G_BEGIN_DECLS
@@ -21,5 +22,12 @@ FjForkJoinResult *_fj_fork_join_result_new (FjForkJoinStatus  status,
                                             const char       *output,
                                             FjAgentResult    *synthesis_result,
                                             double            wall_time);
+/* The runner's cache mode and note, for the document's "cache" member. */
+void              _fj_fork_join_result_set_cache (FjForkJoinResult *self,
+                                                  FjCacheMode       mode,
+                                                  const char       *note);
+/* The batch ids when the agents ran in batch mode (NULL: they ran live). */
+void              _fj_fork_join_result_set_batch_ids (FjForkJoinResult   *self,
+                                                      const char * const *ids);
 
 G_END_DECLS

@@ -11,6 +11,7 @@
 
 #include <math.h>
 
+#include "fj-agent-result-private.h"
 #include "fj-enums.h"
 #include "fj-error.h"
 #include "fj-fork-join-result-private.h"
@@ -44,6 +45,9 @@ struct _FjForkJoinResult
   FjUsage usage;
   double wall_time;
   double cost;
+  FjCacheMode cache_mode;
+  char *cache_note;
+  GStrv batch_ids;              /* NULL unless the agents ran as a batch */
 };
 
 enum {
@@ -76,6 +80,8 @@ fj_fork_join_result_finalize (GObject *object)
   g_clear_pointer (&self->synthesizer_name, g_free);
   g_clear_pointer (&self->output, g_free);
   g_clear_object (&self->synthesis_result);
+  g_clear_pointer (&self->cache_note, g_free);
+  g_clear_pointer (&self->batch_ids, g_strfreev);
 
   G_OBJECT_CLASS (fj_fork_join_result_parent_class)->finalize (object);
 }
@@ -549,6 +555,96 @@ synthesis_to_json (FjForkJoinResult *self)
   return node;
 }
 
+void
+_fj_fork_join_result_set_cache (FjForkJoinResult *self,
+                                FjCacheMode       mode,
+                                const char       *note)
+{
+  g_return_if_fail (FJ_IS_FORK_JOIN_RESULT (self));
+
+  self->cache_mode = mode;
+  g_free (self->cache_note);
+  self->cache_note = g_strdup (note);
+}
+
+void
+_fj_fork_join_result_set_batch_ids (FjForkJoinResult   *self,
+                                    const char * const *ids)
+{
+  g_return_if_fail (FJ_IS_FORK_JOIN_RESULT (self));
+
+  g_clear_pointer (&self->batch_ids, g_strfreev);
+  self->batch_ids = g_strdupv ((char **) ids);
+}
+
+/**
+ * fj_fork_join_result_get_batch_ids:
+ * @self: a #FjForkJoinResult
+ *
+ * Gets the ids of the Message Batches the agents ran in, when they ran in
+ * batch mode (see [property@AgentRunner:mode]).
+ *
+ * Returns: (transfer none) (nullable) (array zero-terminated=1): the batch
+ *   ids, or %NULL when the agents ran live
+ *
+ * Since: 1.0
+ */
+const char * const *
+fj_fork_join_result_get_batch_ids (FjForkJoinResult *self)
+{
+  g_return_val_if_fail (FJ_IS_FORK_JOIN_RESULT (self), NULL);
+
+  return (const char * const *) self->batch_ids;
+}
+
+/* The agents' prompt cache figures, summed (the synthesis excluded). */
+static JsonNode *
+cache_to_json (FjForkJoinResult *self)
+{
+  static const FjUsage zero;
+  JsonObject *object = json_object_new ();
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+  gint64 write_tokens = 0;
+  gint64 read_tokens = 0;
+  gint64 input_tokens = 0;
+  double saved = 0.0;
+  gboolean priced = FALSE;
+  gboolean unknown = FALSE;
+
+  for (guint i = 0; i < self->results->len; i++)
+    {
+      FjAgentResult *result = g_ptr_array_index (self->results, i);
+      FjUsage *usage = fj_agent_result_get_usage (result);
+
+      write_tokens += usage->cache_creation_input_tokens;
+      read_tokens += usage->cache_read_input_tokens;
+      input_tokens += fj_usage_get_total_input (usage);
+      if (_fj_agent_result_get_cache_saved_known (result))
+        {
+          saved += fj_agent_result_get_cache_saved_usd (result);
+          priced = TRUE;
+        }
+      else if (!fj_usage_equal (usage, &zero))
+        unknown = TRUE;
+    }
+
+  json_object_set_string_member (object, "mode",
+                                 self->cache_mode == FJ_CACHE_MODE_SHARED_INPUT ? "shared-input"
+                                                                                : "none");
+  set_nullable_string (object, "note", self->cache_note);
+  json_object_set_int_member (object, "write_tokens", write_tokens);
+  json_object_set_int_member (object, "read_tokens", read_tokens);
+  json_object_set_double_member (object, "hit_ratio",
+                                 input_tokens > 0 ? (double) read_tokens / (double) input_tokens : 0.0);
+  if (priced && !unknown)
+    json_object_set_double_member (object, "saved_usd", saved);
+  else
+    json_object_set_null_member (object, "saved_usd");
+
+  json_node_take_object (node, object);
+  return node;
+}
+
 /**
  * fj_fork_join_result_to_json:
  * @self: a #FjForkJoinResult
@@ -558,7 +654,10 @@ synthesis_to_json (FjForkJoinResult *self)
  * null), `input`, `agents` (each as [method@AgentResult.to_json] gives
  * it), `synthesis` (the synthesis step's fields plus `plugin` and
  * `output`, or null when no synthesis ran), `usage`, `cost_usd` (null when
- * unknown) and `wall_ms`.
+ * unknown), `wall_ms` and `cache` (the prompt cache: `mode`, `note`,
+ * `write_tokens`, `read_tokens`, `hit_ratio` and `saved_usd`, the agents'
+ * figures summed, without the synthesis); and, only when the agents ran
+ * in batch mode, `batch_ids` (the Message Batches ids).
  *
  * Returns: (transfer full): a JSON object
  *
@@ -598,6 +697,15 @@ fj_fork_join_result_to_json (FjForkJoinResult *self)
     json_object_set_null_member (object, "cost_usd");
 
   json_object_set_int_member (object, "wall_ms", (gint64) llround (self->wall_time * 1000.0));
+  json_object_set_member (object, "cache", cache_to_json (self));
+  if (self->batch_ids != NULL)
+    {
+      JsonArray *ids = json_array_new ();
+
+      for (guint i = 0; self->batch_ids[i] != NULL; i++)
+        json_array_add_string_element (ids, self->batch_ids[i]);
+      json_object_set_array_member (object, "batch_ids", ids);
+    }
 
   node = json_node_new (JSON_NODE_OBJECT);
   json_node_take_object (node, object);

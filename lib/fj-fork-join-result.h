@@ -64,6 +64,8 @@ double            fj_fork_join_result_get_wall_time        (FjForkJoinResult *se
 FJ_AVAILABLE_IN_ALL
 double            fj_fork_join_result_get_cost             (FjForkJoinResult *self);
 FJ_AVAILABLE_IN_ALL
+const char * const *fj_fork_join_result_get_batch_ids      (FjForkJoinResult *self);
+FJ_AVAILABLE_IN_ALL
 JsonNode         *fj_fork_join_result_to_json              (FjForkJoinResult *self) G_GNUC_WARN_UNUSED_RESULT;
 FJ_AVAILABLE_IN_ALL
 char             *fj_fork_join_result_to_json_string       (FjForkJoinResult *self,

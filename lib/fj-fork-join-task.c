@@ -505,6 +505,7 @@ run_return (GTask            *task,
   FjForkJoinTask *self = g_task_get_source_object (task);
   RunData *data = g_task_get_task_data (task);
   const char *synthesizer_name = NULL;
+  FjForkJoinResult *result;
 
   if (data->synthesized)
     synthesizer_name = _fj_plugin_registry_get_object_name (G_OBJECT (data->synthesizer));
@@ -513,11 +514,15 @@ run_return (GTask            *task,
     _fj_agent_result_apply_prices (synthesis_result, data->prices);
 
   self->running = FALSE;
-  g_task_return_pointer (task,
-                         _fj_fork_join_result_new (status, error, data->input, data->results,
-                                                   synthesizer_name, output, synthesis_result,
-                                                   elapsed (data)),
-                         g_object_unref);
+  result = _fj_fork_join_result_new (status, error, data->input, data->results,
+                                     synthesizer_name, output, synthesis_result,
+                                     elapsed (data));
+  _fj_fork_join_result_set_cache (result, fj_agent_runner_get_cache (self->runner),
+                                  fj_agent_runner_get_cache_note (self->runner));
+  if (fj_agent_runner_get_mode (self->runner) == FJ_RUN_MODE_BATCH &&
+      fj_agent_runner_get_batch (self->runner) != NULL)
+    _fj_fork_join_result_set_batch_ids (result, fj_batch_get_ids (fj_agent_runner_get_batch (self->runner)));
+  g_task_return_pointer (task, result, g_object_unref);
 }
 
 /* Whether @result counts as a failed agent. */

@@ -71,6 +71,14 @@ gboolean       _fj_message_end_stream       (FjMessage      *self,
 
 gboolean       _fj_message_get_saw_body     (FjMessage      *self);
 
+/* Called on the sending thread, once, when the API begins to answer: a
+ * stream's message_start, or a plain reply that is a Message (a prompt
+ * cache entry is readable from then on). @func NULL removes it. */
+typedef void (*FjMessageStartedFunc) (FjMessage *message,
+                                      gpointer   user_data);
+void           _fj_message_set_started_func (FjMessage            *self,
+                                             FjMessageStartedFunc  func,
+                                             gpointer              user_data);
 void           _fj_message_emit_retrying    (FjMessage      *self,
                                              guint           attempt,
                                              double          delay_seconds,

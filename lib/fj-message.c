@@ -101,6 +101,11 @@ struct _FjMessage
   FjMessagePhase  phase;
   ReplyState      state;
   gboolean        saw_body;
+
+  /* _fj_message_set_started_func() */
+  FjMessageStartedFunc started_func;
+  gpointer        started_data;
+  gboolean        started;
 };
 
 enum {
@@ -491,6 +496,19 @@ get_block (FjMessage   *self,
   return g_ptr_array_index (self->blocks, *index);
 }
 
+/* The API began to answer (message_start, or a whole plain reply): once
+ * per message, across retries. */
+static void
+response_started (FjMessage *self)
+{
+  if (self->started)
+    return;
+
+  self->started = TRUE;
+  if (self->started_func != NULL)
+    self->started_func (self, self->started_data);
+}
+
 static gboolean
 handle_message_start (FjMessage   *self,
                       JsonObject  *event,
@@ -530,6 +548,7 @@ handle_message_start (FjMessage   *self,
   set_usage (self, &counts);
 
   self->state = REPLY_STREAMING;
+  response_started (self);
   return TRUE;
 }
 
@@ -1866,6 +1885,7 @@ _fj_message_load_reply (FjMessage   *self,
 
   g_object_thaw_notify (G_OBJECT (self));
 
+  response_started (self);
   return TRUE;
 }
 
@@ -1945,4 +1965,15 @@ _fj_message_emit_retrying (FjMessage    *self,
   g_return_if_fail (FJ_IS_MESSAGE (self));
 
   g_signal_emit (self, signals[RETRYING], 0, attempt, delay_seconds, reason);
+}
+
+void
+_fj_message_set_started_func (FjMessage            *self,
+                              FjMessageStartedFunc  func,
+                              gpointer              user_data)
+{
+  g_return_if_fail (FJ_IS_MESSAGE (self));
+
+  self->started_func = func;
+  self->started_data = user_data;
 }

@@ -42,6 +42,7 @@
  *   "currency": "USD",
  *   "unit": "per million tokens",
  *   "note": "what the table covers and what it leaves out",
+ *   "batch_discount": 0.5,
  *   "models": {
  *     "claude-haiku-5-5": {
  *       "input": 0.1, "output": 0.5, "cache_write": 0.125, "cache_read": 0.01,
@@ -56,6 +57,8 @@
  * - `currency` and `unit` (optional): when present they must be `USD` and
  *   `per million tokens`, the only ones understood.
  * - `note` (optional, at the top and in each model): free text for people.
+ * - `batch_discount` (optional): the factor the Message Batches API applies
+ *   to every price, from 0 to 1; 0.5 (half price) when absent.
  * - `models` (required): one entry per model name, each with four
  *   non-negative numbers: `input` (input tokens neither read from nor
  *   written to the cache), `output`, `cache_write` (the 5-minute prompt
@@ -71,6 +74,7 @@
  */
 
 #define DEFAULT_RESOURCE "/org/gnome/Forkjoin/data/prices.json"
+#define DEFAULT_BATCH_DISCOUNT 0.5
 
 typedef struct
 {
@@ -87,6 +91,7 @@ struct _FjPrices
 
   char *date;
   char *source;
+  double batch_discount;        /* the Message Batches API's factor */
   GHashTable *models;           /* name → Price */
 };
 
@@ -189,6 +194,7 @@ static void
 fj_prices_init (FjPrices *self)
 {
   self->models = models_new ();
+  self->batch_discount = DEFAULT_BATCH_DISCOUNT;
 }
 
 /* Parsing */
@@ -383,7 +389,8 @@ parse_table (FjPrices    *self,
              const char  *filename,
              GError     **error)
 {
-  static const char *const allowed[] = { "taken", "source", "currency", "unit", "note", "models", NULL };
+  static const char *const allowed[] = { "taken", "source", "currency", "unit", "note",
+                                         "batch_discount", "models", NULL };
   g_autoptr(GHashTable) models = models_new ();
   g_autoptr(GList) names = NULL;
   JsonObject *object;
@@ -394,6 +401,8 @@ parse_table (FjPrices    *self,
   const char *currency;
   const char *unit;
   const char *note;
+  double batch_discount = DEFAULT_BATCH_DISCOUNT;
+  JsonNode *discount_node;
   gboolean date_changed;
   gboolean source_changed;
 
@@ -437,6 +446,22 @@ parse_table (FjPrices    *self,
       return FALSE;
     }
 
+  discount_node = json_object_get_member (object, "batch_discount");
+  if (discount_node != NULL)
+    {
+      GType type = JSON_NODE_HOLDS_VALUE (discount_node) ? json_node_get_value_type (discount_node) : G_TYPE_INVALID;
+
+      if (type == G_TYPE_DOUBLE || type == G_TYPE_INT64)
+        batch_discount = json_node_get_double (discount_node);
+      if ((type != G_TYPE_DOUBLE && type != G_TYPE_INT64) ||
+          !isfinite (batch_discount) || batch_discount < 0 || batch_discount > 1)
+        {
+          set_error (error, filename, "batch_discount: expected a number from 0 to 1, got %s",
+                     _fj_json_describe_type (discount_node));
+          return FALSE;
+        }
+    }
+
   models_node = json_object_get_member (object, "models");
   if (models_node == NULL)
     {
@@ -467,6 +492,7 @@ parse_table (FjPrices    *self,
   self->date = g_strdup (taken);
   g_free (self->source);
   self->source = g_strdup (source);
+  self->batch_discount = batch_discount;
   g_hash_table_unref (self->models);
   self->models = g_steal_pointer (&models);
 
@@ -778,6 +804,46 @@ fj_prices_compute (FjPrices   *self,
 }
 
 /**
+ * fj_prices_compute_without_cache:
+ * @self: a #FjPrices
+ * @model: (nullable): a model name
+ * @usage: (nullable): the tokens used
+ *
+ * Computes what @usage would have cost on @model without the prompt
+ * cache: every input token (read from or written to the cache or not) at
+ * the base input price, plus the output tokens. The difference from
+ * [method@Prices.compute] is what caching saved (negative when a cache
+ * write was not read back).
+ *
+ * Returns: the cost in US dollars, or a negative value when @model is
+ *   unknown to the table or @model or @usage is %NULL
+ *
+ * Since: 1.0
+ */
+double
+fj_prices_compute_without_cache (FjPrices   *self,
+                                 const char *model,
+                                 FjUsage    *usage)
+{
+  const Price *price;
+  double micro;
+
+  g_return_val_if_fail (FJ_IS_PRICES (self), -1.0);
+
+  if (model == NULL || usage == NULL)
+    return -1.0;
+
+  price = lookup (self, model);
+  if (price == NULL)
+    return -1.0;
+
+  micro = (double) fj_usage_get_total_input (usage) * price->input +
+          (double) usage->output_tokens * price->output;
+
+  return MAX (micro, 0.0) / 1e6;
+}
+
+/**
  * fj_prices_get_note:
  * @self: a #FjPrices
  * @model: a model name
@@ -838,4 +904,24 @@ fj_prices_dup_models (FjPrices *self)
     ret[i] = g_strdup (names[i]);
 
   return ret;
+}
+
+/**
+ * fj_prices_get_batch_discount:
+ * @self: a #FjPrices
+ *
+ * Gets the factor the Message Batches API applies to every price: the
+ * table's top-level `batch_discount`, 0.5 (half price) when it has none.
+ * A batch run's cost is [method@Prices.compute] times this.
+ *
+ * Returns: the factor, from 0 to 1
+ *
+ * Since: 1.0
+ */
+double
+fj_prices_get_batch_discount (FjPrices *self)
+{
+  g_return_val_if_fail (FJ_IS_PRICES (self), DEFAULT_BATCH_DISCOUNT);
+
+  return self->batch_discount;
 }

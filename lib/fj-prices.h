@@ -53,8 +53,14 @@ double      fj_prices_compute            (FjPrices     *self,
                                           const char   *model,
                                           FjUsage      *usage);
 FJ_AVAILABLE_IN_ALL
+double      fj_prices_compute_without_cache (FjPrices   *self,
+                                             const char *model,
+                                             FjUsage    *usage);
+FJ_AVAILABLE_IN_ALL
 const char *fj_prices_get_note           (FjPrices     *self,
                                           const char   *model);
+FJ_AVAILABLE_IN_ALL
+double      fj_prices_get_batch_discount (FjPrices     *self);
 FJ_AVAILABLE_IN_ALL
 char      **fj_prices_dup_models         (FjPrices     *self) G_GNUC_WARN_UNUSED_RESULT;
 

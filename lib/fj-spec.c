@@ -53,7 +53,12 @@
  *   `{"plugin": NAME, ...options}`.
  * - `min_successes` (default 1): the quorum of the [class@ForkJoinTask].
  * - `runner`: `max_concurrent` (0, the default, is unlimited), `deadline`
- *   and `agent_timeout`, as the [class@AgentRunner] properties.
+ *   and `agent_timeout`, as the [class@AgentRunner] properties; `mode`
+ *   (`"live"`, the default, or `"batch"`: the Message Batches API, for
+ *   agents without tools), `poll_interval` (batch mode: seconds before the
+ *   first poll) and `cache` (`"none"`, the default, or `"shared-input"`:
+ *   the input first, marked for the prompt cache, and one agent ahead of
+ *   the rest).
  * - `policies` and `synthesis`: plugin entries, `{"plugin": NAME}` plus the
  *   plugin's options, flat, made through the [class@PluginRegistry]. A
  *   synthesizer that has `model`, `max_tokens`, `temperature`, `max_turns`
@@ -151,6 +156,12 @@ typedef struct
   guint           max_concurrent;
   double          deadline;
   double          agent_timeout;
+  FjRunMode       mode;
+  FjCacheMode     cache;
+  double          poll_interval;
+  /* Why the agents cannot run in batch mode, one formatted problem each
+   * (empty when they can). */
+  GStrv           batch_problems;
   PluginEntry    *synthesis;
   GPtrArray      *policies;      /* PluginEntry */
   ClientSettings  client;
@@ -194,6 +205,9 @@ enum {
   PROP_DEADLINE,
   PROP_AGENT_TIMEOUT,
   PROP_SYNTHESIS_PLUGIN,
+  PROP_MODE,
+  PROP_CACHE,
+  PROP_POLL_INTERVAL,
   N_PROPS
 };
 
@@ -212,8 +226,10 @@ static const char * const defaults_keys[] = {
   "max_turns", "stream", "tools", "client", NULL
 };
 static const char * const runner_keys[] = {
-  "max_concurrent", "deadline", "agent_timeout", NULL
+  "max_concurrent", "deadline", "agent_timeout", "mode", "cache", "poll_interval", NULL
 };
+static const char * const mode_names[] = { "live", "batch", NULL };
+static const char * const cache_names[] = { "none", "shared-input", NULL };
 static const char * const client_keys[] = {
   "api_version", "max_retries", "idle_timeout", "requests_per_minute",
   "input_tokens_per_minute", "output_tokens_per_minute", NULL
@@ -271,6 +287,7 @@ state_new (void)
   state->min_successes = 1;
   state->policies = g_ptr_array_new_with_free_func ((GDestroyNotify) plugin_entry_free);
   state->warnings = g_new0 (char *, 1);
+  state->batch_problems = g_new0 (char *, 1);
 
   return state;
 }
@@ -293,6 +310,7 @@ state_free (State *state)
   g_ptr_array_unref (state->agent_clients);
   g_free (state->synthesis_client);
   g_strfreev (state->warnings);
+  g_strfreev (state->batch_problems);
   g_free (state);
 }
 
@@ -474,6 +492,8 @@ typedef struct
   FjSpecDocument *doc;
   GPtrArray      *problems;  /* FjSpecProblem */
   GPtrArray      *warnings;  /* FjSpecProblem */
+  /* what would keep the agents from running in batch mode */
+  GPtrArray      *batch_problems;  /* FjSpecProblem */
   GString        *path;
   State          *state;
   GDate           today;
@@ -732,6 +752,45 @@ read_string (Loader      *l,
   pop (l, mark);
 
   return ok;
+}
+
+/* A string that must be one of @names; *out is set to its index. */
+static gboolean
+read_choice (Loader             *l,
+             JsonObject         *object,
+             const char         *key,
+             const char * const *names,
+             guint              *out)
+{
+  g_autofree char *joined = g_strjoinv (", ", (GStrv) names);
+  g_autofree char *what = g_strdup_printf ("one of %s", joined);
+  const char *text;
+  JsonNode *node;
+  gsize mark;
+
+  if (!read_string (l, object, key, TRUE, what, &text))
+    return FALSE;
+
+  for (guint i = 0; names[i] != NULL; i++)
+    if (strcmp (text, names[i]) == 0)
+      {
+        *out = i;
+        return TRUE;
+      }
+
+  node = json_object_get_member (object, key);
+  mark = push_member (l, key);
+  {
+    const char *suggestion = closest_match (text, names);
+
+    if (suggestion != NULL)
+      report_at (l, node, "unknown value \"%s\"; did you mean \"%s\"? (%s)", text, suggestion, what);
+    else
+      report_at (l, node, "unknown value \"%s\" (%s)", text, what);
+  }
+  pop (l, mark);
+
+  return FALSE;
 }
 
 static gboolean
@@ -1686,6 +1745,37 @@ load_agents (Loader        *l,
 #undef PICK
 #undef HAS
 
+      if (s.has_tools ? (s.tools != NULL && s.tools->len > 0)
+                      : (defaults->has_tools && defaults->tool_entries->len > 0))
+        {
+          g_autoptr(GString) agent_path = g_string_new (l->path->str);
+          JsonNode *tools_node;
+          FjSpecPosition where;
+
+          /* Named where the agent gets its tools: its own list, or
+           * defaults'. */
+          if (s.has_tools)
+            {
+              tools_node = json_object_get_member (object, "tools");
+              _fj_spec_path_append_member (l->path, "tools");
+            }
+          else
+            {
+              JsonObject *top = json_node_get_object (_fj_spec_document_get_root (l->doc));
+              JsonObject *defaults_object = json_node_get_object (json_object_get_member (top, "defaults"));
+
+              tools_node = json_object_get_member (defaults_object, "tools");
+              g_string_truncate (l->path, 0);
+              _fj_spec_path_append_member (l->path, "defaults");
+              _fj_spec_path_append_member (l->path, "tools");
+            }
+          where = _fj_spec_document_get_position (l->doc, tools_node);
+          add_to (l, l->batch_problems, &where,
+                  "agent \"%s\" has tools, and batch mode runs each agent as one request without tools",
+                  has_name ? name : "");
+          g_string_assign (l->path, agent_path->str);
+        }
+
       if (s.has_tools)
         {
           for (guint j = 0; j < s.tools->len; j++)
@@ -1739,6 +1829,17 @@ load_runner (Loader     *l,
   read_uint (l, runner, "max_concurrent", 0, &l->state->max_concurrent);
   read_seconds (l, runner, "deadline", &l->state->deadline);
   read_seconds (l, runner, "agent_timeout", &l->state->agent_timeout);
+  read_choice (l, runner, "mode", mode_names, (guint *) &l->state->mode);
+  read_choice (l, runner, "cache", cache_names, (guint *) &l->state->cache);
+  if (read_seconds (l, runner, "poll_interval", &l->state->poll_interval) &&
+      l->state->poll_interval == 0)
+    {
+      gsize poll_mark = push_member (l, "poll_interval");
+
+      report_at (l, json_object_get_member (runner, "poll_interval"),
+                 "expected a number of seconds greater than 0, got 0");
+      pop (l, poll_mark);
+    }
   pop (l, mark);
 }
 
@@ -1990,6 +2091,9 @@ load_root (Loader *l)
     }
 
   load_runner (l, root);
+  if (l->state->mode == FJ_RUN_MODE_BATCH)
+    while (l->batch_problems->len > 0)
+      g_ptr_array_add (l->problems, g_ptr_array_steal_index (l->batch_problems, 0));
   load_policies (l, root);
   load_synthesis (l, root);
   load_client (l, root);
@@ -2032,6 +2136,7 @@ load (FjSpec      *self,
 {
   g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func ((GDestroyNotify) _fj_spec_problem_free);
   g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func ((GDestroyNotify) _fj_spec_problem_free);
+  g_autoptr(GPtrArray) batch_problems = g_ptr_array_new_with_free_func ((GDestroyNotify) _fj_spec_problem_free);
   g_autoptr(FjSpecDocument) doc = NULL;
   g_autoptr(GString) field_path = g_string_new (NULL);
   g_autoptr(State) state = state_new ();
@@ -2046,6 +2151,7 @@ load (FjSpec      *self,
       l.doc = doc;
       l.problems = problems;
       l.warnings = warnings;
+      l.batch_problems = batch_problems;
       l.path = field_path;
       l.state = state;
       get_today (&l.today);
@@ -2064,6 +2170,8 @@ load (FjSpec      *self,
 
   g_strfreev (state->warnings);
   state->warnings = format_problems (warnings, filename);
+  g_strfreev (state->batch_problems);
+  state->batch_problems = format_problems (batch_problems, filename);
 
   g_clear_pointer (&self->state, state_free);
   self->state = g_steal_pointer (&state);
@@ -2170,6 +2278,18 @@ fj_spec_get_property (GObject    *object,
 
     case PROP_SYNTHESIS_PLUGIN:
       g_value_set_string (value, fj_spec_get_synthesis_plugin (self));
+      break;
+
+    case PROP_MODE:
+      g_value_set_enum (value, self->state->mode);
+      break;
+
+    case PROP_CACHE:
+      g_value_set_enum (value, self->state->cache);
+      break;
+
+    case PROP_POLL_INTERVAL:
+      g_value_set_double (value, self->state->poll_interval);
       break;
 
     default:
@@ -2356,6 +2476,44 @@ fj_spec_class_init (FjSpecClass *klass)
   properties[PROP_SYNTHESIS_PLUGIN] =
     g_param_spec_string ("synthesis-plugin", NULL, NULL,
                          NULL,
+                         (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * FjSpec:mode:
+   *
+   * How the agents run (`runner.mode`): live, or as a Message Batches
+   * batch. fj_spec_set_mode() changes it.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_MODE] =
+    g_param_spec_enum ("mode", NULL, NULL,
+                       FJ_TYPE_RUN_MODE, FJ_RUN_MODE_LIVE,
+                       (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * FjSpec:cache:
+   *
+   * How requests are laid out for the prompt cache (`runner.cache`).
+   *
+   * Since: 1.0
+   */
+  properties[PROP_CACHE] =
+    g_param_spec_enum ("cache", NULL, NULL,
+                       FJ_TYPE_CACHE_MODE, FJ_CACHE_MODE_NONE,
+                       (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * FjSpec:poll-interval:
+   *
+   * In batch mode, the seconds before the first poll of the batch
+   * (`runner.poll_interval`); 0 for the runner's default.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_POLL_INTERVAL] =
+    g_param_spec_double ("poll-interval", NULL, NULL,
+                         0, G_MAXDOUBLE, 0,
                          (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
@@ -2827,6 +2985,108 @@ fj_spec_get_agent_timeout (FjSpec *self)
 }
 
 /**
+ * fj_spec_get_mode:
+ * @self: a #FjSpec
+ *
+ * Gets how the agents run: `runner.mode`, or what fj_spec_set_mode() set.
+ *
+ * Returns: the run mode
+ *
+ * Since: 1.0
+ */
+FjRunMode
+fj_spec_get_mode (FjSpec *self)
+{
+  g_return_val_if_fail (FJ_IS_SPEC (self), FJ_RUN_MODE_LIVE);
+
+  return self->state->mode;
+}
+
+/**
+ * fj_spec_set_mode:
+ * @self: a #FjSpec
+ * @mode: the run mode
+ * @error: return location for a #GError
+ *
+ * Runs the loaded spec's agents in @mode from now on, as `--batch` does
+ * for forkjoin-tool. Batch mode runs each agent as one request, so it is
+ * refused when an agent has tools: the error names each such agent where
+ * the spec gives it its tools, as a load error would.
+ *
+ * Returns: %TRUE if the mode was set, %FALSE with @error set otherwise
+ *
+ * Since: 1.0
+ */
+gboolean
+fj_spec_set_mode (FjSpec     *self,
+                  FjRunMode   mode,
+                  GError    **error)
+{
+  g_return_val_if_fail (FJ_IS_SPEC (self), FALSE);
+  g_return_val_if_fail (mode == FJ_RUN_MODE_LIVE || mode == FJ_RUN_MODE_BATCH, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!self->loaded)
+    {
+      g_set_error_literal (error, FJ_ERROR, FJ_ERROR_SPEC, "no spec is loaded");
+      return FALSE;
+    }
+
+  if (mode == FJ_RUN_MODE_BATCH && self->state->batch_problems[0] != NULL)
+    {
+      g_autofree char *message = g_strjoinv ("\n", self->state->batch_problems);
+
+      g_set_error_literal (error, FJ_ERROR, FJ_ERROR_SPEC, message);
+      return FALSE;
+    }
+
+  if (self->state->mode != mode)
+    {
+      self->state->mode = mode;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODE]);
+    }
+
+  return TRUE;
+}
+
+/**
+ * fj_spec_get_cache:
+ * @self: a #FjSpec
+ *
+ * Gets `runner.cache`: how requests are laid out for the prompt cache.
+ *
+ * Returns: the cache mode
+ *
+ * Since: 1.0
+ */
+FjCacheMode
+fj_spec_get_cache (FjSpec *self)
+{
+  g_return_val_if_fail (FJ_IS_SPEC (self), FJ_CACHE_MODE_NONE);
+
+  return self->state->cache;
+}
+
+/**
+ * fj_spec_get_poll_interval:
+ * @self: a #FjSpec
+ *
+ * Gets `runner.poll_interval`: in batch mode, the seconds before the first
+ * poll of the batch.
+ *
+ * Returns: the interval in seconds, or 0 for the runner's default
+ *
+ * Since: 1.0
+ */
+double
+fj_spec_get_poll_interval (FjSpec *self)
+{
+  g_return_val_if_fail (FJ_IS_SPEC (self), 0);
+
+  return self->state->poll_interval;
+}
+
+/**
  * fj_spec_get_synthesis_plugin:
  * @self: a #FjSpec
  *
@@ -2972,6 +3232,10 @@ fj_spec_create_task (FjSpec    *self,
   fj_agent_runner_set_max_concurrent (runner, self->state->max_concurrent);
   fj_agent_runner_set_deadline (runner, self->state->deadline);
   fj_agent_runner_set_agent_timeout (runner, self->state->agent_timeout);
+  fj_agent_runner_set_mode (runner, self->state->mode);
+  fj_agent_runner_set_cache (runner, self->state->cache);
+  if (self->state->poll_interval > 0)
+    fj_agent_runner_set_batch_poll_interval (runner, self->state->poll_interval);
 
   for (guint i = 0; i < self->state->policies->len; i++)
     {

@@ -13,6 +13,7 @@
 
 #include <gio/gio.h>
 
+#include "fj-agent-runner.h"
 #include "fj-client.h"
 #include "fj-fork-join-task.h"
 #include "fj-plugin-registry.h"
@@ -62,6 +63,16 @@ FJ_AVAILABLE_IN_ALL
 double            fj_spec_get_deadline         (FjSpec            *self);
 FJ_AVAILABLE_IN_ALL
 double            fj_spec_get_agent_timeout    (FjSpec            *self);
+FJ_AVAILABLE_IN_ALL
+FjRunMode         fj_spec_get_mode             (FjSpec            *self);
+FJ_AVAILABLE_IN_ALL
+gboolean          fj_spec_set_mode             (FjSpec            *self,
+                                                FjRunMode          mode,
+                                                GError           **error);
+FJ_AVAILABLE_IN_ALL
+FjCacheMode       fj_spec_get_cache            (FjSpec            *self);
+FJ_AVAILABLE_IN_ALL
+double            fj_spec_get_poll_interval    (FjSpec            *self);
 FJ_AVAILABLE_IN_ALL
 const char       *fj_spec_get_synthesis_plugin (FjSpec            *self);
 FJ_AVAILABLE_IN_ALL

@@ -25,6 +25,7 @@ G_BEGIN_DECLS
 # include "fj-agent.h"
 # include "fj-run-state.h"
 # include "fj-policy.h"
+# include "fj-batch.h"
 # include "fj-agent-runner.h"
 # include "fj-synthesizer.h"
 # include "fj-fork-join-result.h"

@@ -261,8 +261,10 @@ test_result_json_success (void)
   g_assert_true (fj_agent_result_get_finished (result));
 
   object = result_json (result);
-  g_assert_cmpint (json_object_get_size (object), ==, 12);
+  /* 12, plus cache_hit_ratio and cache_saved_usd. */
+  g_assert_cmpint (json_object_get_size (object), ==, 14);
   assert_null_member (object, "model");
+  assert_null_member (object, "cache_saved_usd");
   g_assert_cmpstr (json_object_get_string_member (object, "name"), ==, "market-analyst");
   g_assert_cmpstr (json_object_get_string_member (object, "status"), ==, "success");
   g_assert_cmpstr (json_object_get_string_member (object, "output"), ==, "Revenue grew.");

@@ -236,7 +236,7 @@ test_prices_errors (void)
       "bad.json: currency: only \"USD\" is supported, got \"EUR\"" },
     { "{\"taken\": \"2026-01-01\", \"unit\": \"per token\", \"models\": {}}",
       "bad.json: unit: only \"per million tokens\" is supported, got \"per token\"" },
-    { "{\"taken\": \"2026-01-01\", \"modles\": {}}", "bad.json: modles: unknown member (valid: taken, source, currency, unit, note, models)" },
+    { "{\"taken\": \"2026-01-01\", \"modles\": {}}", "bad.json: modles: unknown member (valid: taken, source, currency, unit, note, batch_discount, models)" },
     { "{\"taken\": \"2026-01-01\", \"models\": {\"m\": 3}}", "bad.json: models.m: expected an object, got an integer" },
     { "{\"taken\": \"2026-01-01\", \"models\": {\"m\": {\"output\": 1, \"cache_write\": 1, \"cache_read\": 1}}}",
       "bad.json: models.m.input: missing" },

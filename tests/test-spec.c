@@ -584,7 +584,7 @@ test_spec_unknown_keys (void)
                      "t.json:1:41: agents[0].maxTokens: unknown key; did you mean \"max_tokens\"?");
   assert_spec_error ("{'agents': [{'name': 'a'}], 'runner': {'parallelism': 4}}",
                      "t.json:1:40: runner.parallelism: unknown key; valid keys here: "
-                     "max_concurrent, deadline, agent_timeout");
+                     "max_concurrent, deadline, agent_timeout, mode, cache, poll_interval");
   assert_spec_error ("{'agents': [{'name': 'a'}], 'x y': 1}",
                      "t.json:1:29: [\"x y\"]: unknown key; valid keys here: $schema, description, input, "
                      "defaults, agents, min_successes, runner, policies, synthesis, client, clients, allow_insecure_http");
@@ -1127,6 +1127,72 @@ test_spec_tools (void)
   g_assert_true (fj_agent_find_tool (agent_at (spec, 2), "echo") == c_echo);
 }
 
+/* runner.mode, runner.cache, runner.poll_interval */
+
+static void
+test_spec_runner_modes (void)
+{
+  g_autoptr(FjSpec) plain = load_ok ("{'agents': [{'name': 'a'}]}");
+  g_autoptr(FjSpec) spec = load_ok ("{'agents': [{'name': 'a'}, {'name': 'b', 'tools': []}],"
+                                    " 'runner': {'mode': 'batch', 'cache': 'shared-input',"
+                                    "            'poll_interval': 0.5}}");
+  g_autoptr(FjSpec) tools = load_ok ("{'defaults': {'tools': ['echo']},"
+                                     " 'agents': [{'name': 'a'}, {'name': 'b', 'tools': []},"
+                                     "            {'name': 'c', 'tools': ['echo']}]}");
+  g_autoptr(FjClient) client = fj_client_new_for_base_url ("http://127.0.0.1:9");
+  g_autoptr(FjForkJoinTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+  FjAgentRunner *runner;
+
+  g_assert_cmpint (fj_spec_get_mode (plain), ==, FJ_RUN_MODE_LIVE);
+  g_assert_cmpint (fj_spec_get_cache (plain), ==, FJ_CACHE_MODE_NONE);
+  g_assert_cmpfloat (fj_spec_get_poll_interval (plain), ==, 0);
+
+  g_assert_cmpint (fj_spec_get_mode (spec), ==, FJ_RUN_MODE_BATCH);
+  g_assert_cmpint (fj_spec_get_cache (spec), ==, FJ_CACHE_MODE_SHARED_INPUT);
+  g_assert_cmpfloat (fj_spec_get_poll_interval (spec), ==, 0.5);
+
+  task = fj_spec_create_task (spec, client, &error);
+  g_assert_no_error (error);
+  runner = fj_fork_join_task_get_runner (task);
+  g_assert_cmpint (fj_agent_runner_get_mode (runner), ==, FJ_RUN_MODE_BATCH);
+  g_assert_cmpint (fj_agent_runner_get_cache (runner), ==, FJ_CACHE_MODE_SHARED_INPUT);
+  g_assert_cmpfloat (fj_agent_runner_get_batch_poll_interval (runner), ==, 0.5);
+
+  /* An empty tools list is no tools; the others are named where they get
+   * their tools. */
+  g_assert_true (fj_spec_set_mode (spec, FJ_RUN_MODE_LIVE, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (fj_spec_get_mode (spec), ==, FJ_RUN_MODE_LIVE);
+  g_assert_true (fj_spec_set_mode (spec, FJ_RUN_MODE_BATCH, &error));
+  g_assert_no_error (error);
+
+  g_assert_false (fj_spec_set_mode (tools, FJ_RUN_MODE_BATCH, &error));
+  g_assert_error (error, FJ_ERROR, FJ_ERROR_SPEC);
+  g_assert_cmpstr (error->message, ==,
+                   "t.json:1:24: defaults.tools: agent \"a\" has tools, and batch mode runs each "
+                   "agent as one request without tools\n"
+                   "t.json:1:123: agents[2].tools: agent \"c\" has tools, and batch mode runs each "
+                   "agent as one request without tools");
+  g_assert_cmpint (fj_spec_get_mode (tools), ==, FJ_RUN_MODE_LIVE);
+}
+
+static void
+test_spec_runner_mode_errors (void)
+{
+  assert_spec_error ("{'agents': [{'name': 'a'}], 'runner': {'mode': 'batched'}}",
+                     "t.json:1:48: runner.mode: unknown value \"batched\"; did you mean \"batch\"? "
+                     "(one of live, batch)");
+  assert_spec_error ("{'agents': [{'name': 'a'}], 'runner': {'cache': 7}}",
+                     "t.json:1:49: runner.cache: expected one of none, shared-input, got 7");
+  assert_spec_error ("{'agents': [{'name': 'a'}], 'runner': {'mode': 'batch', 'poll_interval': 0}}",
+                     "t.json:1:74: runner.poll_interval: expected a number of seconds greater "
+                     "than 0, got 0");
+  assert_spec_error ("{'agents': [{'name': 'a', 'tools': ['echo']}], 'runner': {'mode': 'batch'}}",
+                     "t.json:1:36: agents[0].tools: agent \"a\" has tools, and batch mode runs "
+                     "each agent as one request without tools");
+}
+
 /* Warnings */
 
 static void
@@ -1453,6 +1519,8 @@ main (int   argc,
   g_test_add_func ("/Forkjoin/Spec/client-insecure-http", test_spec_client_insecure_http);
   g_test_add_func ("/Forkjoin/Spec/client-create-task", test_spec_client_create_task);
   g_test_add_func ("/Forkjoin/Spec/mixed-run", test_spec_mixed_run);
+  g_test_add_func ("/Forkjoin/Spec/runner-modes", test_spec_runner_modes);
+  g_test_add_func ("/Forkjoin/Spec/runner-mode-errors", test_spec_runner_mode_errors);
   g_test_add_func ("/Forkjoin/Spec/plugin-errors", test_spec_plugin_errors);
   g_test_add_func ("/Forkjoin/Spec/tool-errors", test_spec_tool_errors);
   g_test_add_func ("/Forkjoin/Spec/every-problem-at-once", test_spec_every_problem_at_once);
