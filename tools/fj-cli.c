@@ -59,18 +59,12 @@ fj_cli_get_registry (void)
   return registry;
 }
 
-FjSpec *
-fj_cli_load_spec (const char  *path,
-                  GError     **error)
+/* What every loaded spec goes through: the settings the client needs,
+ * and its warnings printed. */
+static FjSpec *
+spec_loaded (FjSpec *spec)
 {
-  g_autoptr(FjSpec) spec = NULL;
   const char * const *warnings;
-
-  g_return_val_if_fail (path != NULL, NULL);
-
-  spec = fj_spec_new (fj_cli_get_registry ());
-  if (!fj_spec_load_from_file (spec, path, error))
-    return NULL;
 
   spec_allows_insecure_http = fj_spec_get_allow_insecure_http (spec);
   spec_uses_default_client = fj_spec_get_uses_default_client (spec);
@@ -79,7 +73,38 @@ fj_cli_load_spec (const char  *path,
   for (guint i = 0; warnings != NULL && warnings[i] != NULL; i++)
     fj_cli_printerr ("warning: %s", warnings[i]);
 
-  return g_steal_pointer (&spec);
+  return spec;
+}
+
+FjSpec *
+fj_cli_load_spec (const char  *path,
+                  GError     **error)
+{
+  g_autoptr(FjSpec) spec = NULL;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  spec = fj_spec_new (fj_cli_get_registry ());
+  if (!fj_spec_load_from_file (spec, path, error))
+    return NULL;
+
+  return spec_loaded (g_steal_pointer (&spec));
+}
+
+FjSpec *
+fj_cli_load_spec_from_data (const char  *text,
+                            const char  *path,
+                            GError     **error)
+{
+  g_autoptr(FjSpec) spec = NULL;
+
+  g_return_val_if_fail (text != NULL, NULL);
+
+  spec = fj_spec_new (fj_cli_get_registry ());
+  if (!fj_spec_load_from_data (spec, text, -1, path, error))
+    return NULL;
+
+  return spec_loaded (g_steal_pointer (&spec));
 }
 
 FjPrices *
@@ -407,6 +432,30 @@ fj_cli_create_client (const char   *simulate,
       fj_cli_printerr ("warning: sending over plain HTTP to %s (allow_insecure_http): "
                        "the API key and the prompts travel unencrypted", shown);
     }
+
+  return g_steal_pointer (&client);
+}
+
+FjClient *
+fj_cli_create_batch_client (FjBatch     *batch,
+                            const char  *api_key_file,
+                            GError     **error)
+{
+  g_autoptr(FjSimulator) simulator = NULL;
+  g_autoptr(FjClient) client = NULL;
+  const char *base_url;
+
+  g_return_val_if_fail (FJ_IS_BATCH (batch), NULL);
+
+  client = fj_cli_create_client (NULL, api_key_file, &simulator, error);
+  if (client == NULL)
+    return NULL;
+
+  /* The batch lives where it was submitted, whatever ANTHROPIC_BASE_URL
+   * says now. */
+  base_url = fj_batch_get_base_url (batch);
+  if (base_url != NULL && *base_url != '\0')
+    fj_client_set_base_url (client, base_url);
 
   return g_steal_pointer (&client);
 }

@@ -21,6 +21,7 @@ G_BEGIN_DECLS
 int fj_cmd_run      (int argc, char **argv);
 int fj_cmd_resume   (int argc, char **argv);
 int fj_cmd_bench    (int argc, char **argv);
+int fj_cmd_batch    (int argc, char **argv);
 int fj_cmd_simulate (int argc, char **argv);
 int fj_cmd_plugins  (int argc, char **argv);
 int fj_cmd_validate (int argc, char **argv);
@@ -36,6 +37,11 @@ FjPluginRegistry *fj_cli_get_registry    (void);
  * (deprecated models) to stderr as "forkjoin-tool: warning: ...". */
 FjSpec           *fj_cli_load_spec       (const char   *path,
                                           GError      **error);
+
+/* The same for a spec's text, @path naming it in errors. */
+FjSpec           *fj_cli_load_spec_from_data (const char *text,
+                                              const char *path,
+                                              GError    **error);
 
 /* --prices FILE when given, else $FORKJOIN_PRICES when set, else the
  * built-in table (fj_prices_get_default()). */
@@ -78,6 +84,13 @@ gboolean          fj_cli_has_agent_clients (void);
  * the run's client. */
 const char       *fj_cli_get_agent_client  (const char  *agent_name);
 
+/* For `resume --batch` and `batch`: the client of the batch's endpoint
+ * (its base URL as recorded; credentials as fj_cli_create_client() finds
+ * them for the real API). */
+FjClient         *fj_cli_create_batch_client (FjBatch     *batch,
+                                              const char  *api_key_file,
+                                              GError     **error);
+
 /* Reads a whole file, naming it in the error. */
 char             *fj_cli_read_file       (const char   *path,
                                           gsize        *length,
@@ -113,8 +126,12 @@ typedef struct
   char     *timeline;
   char     *api_key_file;
   char     *prices;
+  gboolean  batch;            /* run in batch mode (--batch) */
+  char     *state;            /* where the batch state goes (--state FILE) */
   /* resume only */
   gboolean  force;
+  char     *batch_state;      /* resume --batch STATE */
+  FjBatch  *batch_to_resume;  /* loaded from batch_state */
 } FjRunOptions;
 
 void              fj_run_options_init    (FjRunOptions   *options);

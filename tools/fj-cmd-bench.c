@@ -54,6 +54,18 @@ typedef struct
   double  cost_sum;
 } WidthStats;
 
+/* What the runs cost, summed over the runs whose every price is known:
+ * the live total split into the fork and the synthesis, and what caching
+ * saved.  The batch cost is derived: the fork at the batch discount, the
+ * synthesis live (a batch run's synthesis is a live request). */
+typedef struct
+{
+  guint   n_runs;
+  double  fork;
+  double  synthesis;
+  double  cache_saved;
+} CostStats;
+
 typedef struct
 {
   /* options */
@@ -71,6 +83,7 @@ typedef struct
   gboolean      interrupted;
   gboolean      progress;
   guint         n_429;      /* of the current run */
+  CostStats     costs;      /* over every measured run */
   GMutex        pause_lock;
   gint64        pause_until; /* real time, µs: from the client's paused signal */
 } Bench;
@@ -337,6 +350,34 @@ count_rate_limited (FjForkJoinResult *result)
 /* One run at @width.  FALSE with @error when it could not be set up
  * (credentials, scenario, spec); a run that started always adds to
  * @stats unless it was interrupted. */
+static void
+add_costs (CostStats        *costs,
+           FjForkJoinResult *result)
+{
+  GPtrArray *agents = fj_fork_join_result_get_results (result);
+  FjAgentResult *synthesis = fj_fork_join_result_get_synthesis_result (result);
+  double fork = 0, saved = 0;
+
+  for (guint i = 0; i < agents->len; i++)
+    {
+      FjAgentResult *agent = g_ptr_array_index (agents, i);
+      double cost = fj_agent_result_get_cost (agent);
+
+      /* A model without a price: no figures for this run. */
+      if (cost < 0)
+        return;
+      fork += cost;
+      if (!isnan (fj_agent_result_get_cache_saved_usd (agent)))
+        saved += fj_agent_result_get_cache_saved_usd (agent);
+    }
+
+  costs->n_runs++;
+  costs->fork += fork;
+  if (synthesis != NULL && fj_agent_result_get_cost (synthesis) > 0)
+    costs->synthesis += fj_agent_result_get_cost (synthesis);
+  costs->cache_saved += saved;
+}
+
 static gboolean
 run_once (Bench       *bench,
           FjSpec      *spec,
@@ -425,6 +466,7 @@ run_once (Bench       *bench,
     {
       stats->n_costs++;
       stats->cost_sum += cost;
+      add_costs (&bench->costs, result);
     }
 
   return TRUE;
@@ -538,6 +580,40 @@ print_row (const WidthStats *stats,
   fflush (stdout);
 }
 
+/* Live and batch cost per run side by side, and what the prompt cache
+ * saved when the spec asks for it. */
+static void
+print_costs (const CostStats *costs,
+             FjSpec          *spec,
+             FjPrices        *prices)
+{
+  double discount = fj_prices_get_batch_discount (prices);
+  double fork, synthesis, live, batch;
+
+  if (costs->n_runs == 0)
+    {
+      printf ("\nCost: unknown (a model of the spec has no price: see --prices).\n");
+      return;
+    }
+
+  fork = costs->fork / costs->n_runs;
+  synthesis = costs->synthesis / costs->n_runs;
+  live = fork + synthesis;
+  batch = fork * discount + synthesis;
+
+  printf ("\nCost per run:  live $%.4f (agents $%.4f + synthesis $%.4f)\n", live, fork, synthesis);
+  printf ("               batch $%.4f (agents at %.0f %% of the price, synthesis live)",
+          batch, 100.0 * discount);
+  if (live > 0)
+    printf (": %.0f %% less", 100.0 * (live - batch) / live);
+  printf ("\n");
+  if (fj_spec_get_cache (spec) == FJ_CACHE_MODE_SHARED_INPUT)
+    printf ("Prompt cache:  shared-input saved $%.4f per run against the same run without it\n",
+            costs->cache_saved / costs->n_runs);
+  else
+    printf ("Prompt cache:  off (\"runner\": {\"cache\": \"shared-input\"} to share the input)\n");
+}
+
 static void
 print_summary (const WidthStats *all,
                guint             n)
@@ -591,6 +667,7 @@ add_ms_or_null (JsonBuilder *builder,
 
 static void
 print_json (FjSpec           *spec,
+            FjPrices         *prices,
             const char       *spec_path,
             Bench            *bench,
             const WidthStats *all,
@@ -651,6 +728,30 @@ print_json (FjSpec           *spec,
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
+
+  json_builder_set_member_name (builder, "cost");
+  if (bench->costs.n_runs > 0)
+    {
+      double discount = fj_prices_get_batch_discount (prices);
+      double fork = bench->costs.fork / bench->costs.n_runs;
+      double synthesis = bench->costs.synthesis / bench->costs.n_runs;
+
+      json_builder_begin_object (builder);
+      add_double_or_null (builder, "live_usd_per_run", fork + synthesis);
+      add_double_or_null (builder, "batch_usd_per_run", fork * discount + synthesis);
+      add_double_or_null (builder, "agents_usd_per_run", fork);
+      add_double_or_null (builder, "synthesis_usd_per_run", synthesis);
+      add_double_or_null (builder, "batch_discount", discount);
+      json_builder_set_member_name (builder, "cache");
+      json_builder_add_string_value (builder,
+                                     fj_spec_get_cache (spec) == FJ_CACHE_MODE_SHARED_INPUT
+                                     ? "shared-input" : "none");
+      add_double_or_null (builder, "cache_saved_usd_per_run",
+                          bench->costs.cache_saved / bench->costs.n_runs);
+      json_builder_end_object (builder);
+    }
+  else
+    json_builder_add_null_value (builder);
 
   json_builder_set_member_name (builder, "best_width");
   if (best != NULL)
@@ -727,7 +828,10 @@ fj_cmd_bench (int    argc,
     "at each width (the runner's max_concurrent), N times each, and prints\n"
     "per width the wall time (median, min, max), the speedup over width 1,\n"
     "the efficiency (speedup ÷ width), the 429s seen and the cost per run,\n"
-    "then the smallest width within 10 % of the best median.");
+    "then the smallest width within 10 % of the best median, and the cost\n"
+    "per run live and as a Message Batches batch (the agents at the batch\n"
+    "discount, the synthesis live), with what the prompt cache saved when\n"
+    "the spec sets runner.cache.");
   g_option_context_set_description (context,
     "Credentials come from --api-key-file, ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN;\n"
     "--simulate needs none.  Try it on the shipped knee:\n"
@@ -778,6 +882,16 @@ fj_cmd_bench (int    argc,
       print_problems (error->message);
       status = FJ_EXIT_USAGE;
       goto out;
+    }
+
+  /* Timing a batch means waiting on the provider's queue: the runs are
+   * live, and the batch cost is derived from them. */
+  if (fj_spec_get_mode (spec) == FJ_RUN_MODE_BATCH)
+    {
+      fj_spec_set_mode (spec, FJ_RUN_MODE_LIVE, NULL);
+      if (!bench.json)
+        printf ("%s: runner.mode is batch; bench times it live and prices the batch below\n",
+                spec_path);
     }
 
   input = bench.input != NULL ? bench.input : fj_spec_get_input (spec);
@@ -905,9 +1019,12 @@ done:
     goto out;
 
   if (bench.json)
-    print_json (spec, spec_path, &bench, (const WidthStats *) (void *) all->data, all->len);
+    print_json (spec, prices, spec_path, &bench, (const WidthStats *) (void *) all->data, all->len);
   else
-    print_summary ((const WidthStats *) (void *) all->data, all->len);
+    {
+      print_summary ((const WidthStats *) (void *) all->data, all->len);
+      print_costs (&bench.costs, spec, prices);
+    }
 
   if (bench.interrupted)
     {

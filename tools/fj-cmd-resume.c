@@ -202,6 +202,57 @@ resume (FjRunOptions  *options,
   return fj_run_execute (options, "resume", spec, input, previous);
 }
 
+/* `resume --batch STATE`: the spec and input as the state file recorded
+ * them at submission; the runner polls the batch instead of submitting. */
+static int
+resume_batch (FjRunOptions *options)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FjBatch) batch = NULL;
+  g_autoptr(FjSpec) spec = NULL;
+  g_autofree char *digest = NULL;
+  const char *text;
+  const char *recorded_path;
+  const char *recorded_sha256;
+
+  batch = fj_batch_new_from_file (options->batch_state, &error);
+  if (batch == NULL)
+    {
+      fj_cli_printerr ("resume: %s", error->message);
+      return FJ_EXIT_USAGE;
+    }
+
+  text = fj_batch_get_metadata (batch, "spec");
+  recorded_path = fj_batch_get_metadata (batch, "spec_path");
+  recorded_sha256 = fj_batch_get_metadata (batch, "spec_sha256");
+  if (text == NULL || recorded_path == NULL || recorded_sha256 == NULL)
+    {
+      fj_cli_printerr ("resume: %s: the state does not record the spec it ran "
+                       "(spec, spec_path and spec_sha256 in metadata): it was not written by "
+                       "“forkjoin-tool run --batch”", options->batch_state);
+      return FJ_EXIT_USAGE;
+    }
+
+  digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256, text, -1);
+  if (g_ascii_strcasecmp (digest, recorded_sha256) != 0)
+    {
+      fj_cli_printerr ("resume: %s: the recorded spec does not match its SHA-256 %s: "
+                       "the state file was changed", options->batch_state, recorded_sha256);
+      return FJ_EXIT_USAGE;
+    }
+
+  spec = fj_cli_load_spec_from_data (text, recorded_path, &error);
+  if (spec == NULL)
+    {
+      fj_cli_printerr ("resume: the spec recorded in %s: %s", options->batch_state, error->message);
+      return FJ_EXIT_USAGE;
+    }
+
+  options->batch_to_resume = g_object_ref (batch);
+
+  return fj_run_execute (options, "resume", spec, fj_batch_get_input (batch), NULL);
+}
+
 int
 fj_cmd_resume (int    argc,
                char **argv)
@@ -212,14 +263,18 @@ fj_cmd_resume (int    argc,
 
   fj_run_options_init (&options);
 
-  context = g_option_context_new ("RESULT.json [SPEC]");
+  context = g_option_context_new ("RESULT.json [SPEC] | --batch STATE");
   g_option_context_set_summary (context,
                                 "Rerun the agents of an earlier “forkjoin-tool run --json” result "
                                 "that did not succeed,\nkeep the ones that did as they were, and "
                                 "run the synthesis again over all of them.\n\n"
                                 "SPEC defaults to the spec the result records; its SHA-256 must "
                                 "match the recorded one\nunless --force is given. The input is "
-                                "the recorded one.");
+                                "the recorded one.\n\n"
+                                "With --batch STATE, pick up the batch a “run --batch” submitted "
+                                "(its state file),\nwait for it to end, map its results and run "
+                                "the synthesis; the spec and input\nare the ones the state "
+                                "records.");
   g_option_context_set_description (context,
                                     "Exit status: 0 complete or degraded, 1 failed, 2 bad usage, "
                                     "result, spec or credentials,\n130 interrupted.");
@@ -229,6 +284,28 @@ fj_cmd_resume (int    argc,
     {
       fj_run_options_clear (&options);
       return FJ_EXIT_USAGE;
+    }
+
+  if (options.batch_state != NULL)
+    {
+      const char *problem = NULL;
+
+      if (argc > 1)
+        problem = "--batch STATE takes no RESULT.json or SPEC";
+      else if (options.simulate != NULL)
+        problem = "--batch picks the batch up where it was submitted: leave out --simulate";
+      else if (options.force)
+        problem = "--force is for RESULT.json, not --batch";
+
+      if (problem != NULL)
+        {
+          fj_cli_printerr ("resume: %s", problem);
+          status = FJ_EXIT_USAGE;
+        }
+      else if ((status = fj_run_options_check (&options, "resume")) < 0)
+        status = resume_batch (&options);
+      fj_run_options_clear (&options);
+      return status;
     }
 
   if (argc < 2 || argc > 3)

@@ -41,6 +41,9 @@ fj_run_options_clear (FjRunOptions *options)
   g_clear_pointer (&options->timeline, g_free);
   g_clear_pointer (&options->api_key_file, g_free);
   g_clear_pointer (&options->prices, g_free);
+  g_clear_pointer (&options->state, g_free);
+  g_clear_pointer (&options->batch_state, g_free);
+  g_clear_object (&options->batch_to_resume);
 }
 
 static gboolean
@@ -142,6 +145,14 @@ fj_run_options_add (FjRunOptions   *options,
       "Time limit of the whole run, queue time included", "SECONDS" },
     { NULL }
   };
+  const GOptionEntry batch_entries[] = {
+    { "batch", 'b', 0, G_OPTION_ARG_NONE, &options->batch,
+      "Submit the agents as one Message Batches batch (half price, no streaming; "
+      "the synthesis runs live)", NULL },
+    { "state", 0, 0, G_OPTION_ARG_FILENAME, &options->state,
+      "With --batch: write the batch's state to FILE (default forkjoin-batch-ID.json)", "FILE" },
+    { NULL }
+  };
   const GOptionEntry output_entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &options->json,
       "Write the result as one JSON document", NULL },
@@ -168,6 +179,8 @@ fj_run_options_add (FjRunOptions   *options,
   const GOptionEntry resume_entries[] = {
     { "force", 0, 0, G_OPTION_ARG_NONE, &options->force,
       "Resume even if the spec changed since the result was written", NULL },
+    { "batch", 'b', 0, G_OPTION_ARG_FILENAME, &options->batch_state,
+      "Pick up the batch of “run --batch” from its state file STATE and finish the run", "STATE" },
     { NULL }
   };
   GOptionGroup *group;
@@ -176,6 +189,8 @@ fj_run_options_add (FjRunOptions   *options,
   if (!resume)
     g_option_group_add_entries (group, input_entries);
   g_option_group_add_entries (group, runner_entries);
+  if (!resume)
+    g_option_group_add_entries (group, batch_entries);
   g_option_group_add_entries (group, output_entries);
   g_option_group_add_entries (group, api_entries);
   if (resume)
@@ -241,6 +256,12 @@ fj_run_options_check (FjRunOptions *options,
       return FJ_EXIT_USAGE;
     }
 
+  if (options->state != NULL && !parent_dir_exists (options->state))
+    {
+      fj_cli_printerr ("%s: --state %s: no such directory", command, options->state);
+      return FJ_EXIT_USAGE;
+    }
+
   if (options->output != NULL && options->timeline != NULL &&
       strcmp (options->output, options->timeline) == 0)
     {
@@ -258,7 +279,71 @@ typedef struct
   FjProgress   *progress;
   GAsyncResult *result;
   guint         n_interrupts;
+  gboolean      batch;
 } RunState;
+
+/* What a batch run needs to write its state file. */
+typedef struct
+{
+  FjRunOptions *options;
+  const char   *command;
+  FjSpec       *spec;
+  gboolean      simulated;
+  char         *state_path;  /* once written */
+} BatchContext;
+
+/* Keeps what `resume --batch` needs to run the same spec again: its text
+ * (the file may change or go), where it was, and its digest. */
+static void
+record_spec (FjBatch *batch,
+             FjSpec  *spec)
+{
+  const char *path = fj_spec_get_path (spec);
+  g_autofree char *text = NULL;
+  g_autofree char *absolute = NULL;
+  gsize length;
+
+  if (path == NULL || (text = fj_cli_read_file (path, &length, NULL)) == NULL)
+    return;
+
+  absolute = g_canonicalize_filename (path, NULL);
+  fj_batch_set_metadata (batch, "spec", text);
+  fj_batch_set_metadata (batch, "spec_path", absolute);
+  fj_batch_set_metadata (batch, "spec_sha256", fj_spec_get_sha256 (spec));
+}
+
+static void
+batch_submitted_cb (FjAgentRunner *runner,
+                    FjBatch       *batch,
+                    gpointer       user_data)
+{
+  BatchContext *context = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *ids = g_strjoinv (", ", (GStrv) fj_batch_get_ids (batch));
+  guint n = fj_batch_get_n_agents (batch);
+
+  if (context->options->state != NULL)
+    path = g_strdup (context->options->state);
+  else
+    path = g_strdup_printf ("forkjoin-batch-%s.json", fj_batch_get_ids (batch)[0]);
+
+  record_spec (batch, context->spec);
+  if (!fj_batch_save (batch, path, &error))
+    {
+      fj_cli_printerr ("%s: cannot write the batch state: %s", context->command, error->message);
+      fj_cli_printerr ("%s: batch %s keeps running at the provider", context->command, ids);
+      return;
+    }
+
+  g_free (context->state_path);
+  context->state_path = g_steal_pointer (&path);
+  fj_cli_printerr ("batch %s submitted (%u request%s); state in %s%s",
+                   ids, n, n == 1 ? "" : "s", context->state_path,
+                   context->simulated
+                   ? " (the in-process simulator ends with this process: it cannot be resumed)"
+                   : "");
+}
 
 static gboolean
 sigint_cb (gpointer user_data)
@@ -271,7 +356,11 @@ sigint_cb (gpointer user_data)
     {
       if (state->progress != NULL)
         fj_progress_stop (state->progress);
-      fj_cli_printerr ("interrupted: cancelling the run (Ctrl-C again to quit at once)");
+      if (state->batch)
+        fj_cli_printerr ("interrupted: no longer waiting; the batch keeps running "
+                         "(Ctrl-C again to quit at once)");
+      else
+        fj_cli_printerr ("interrupted: cancelling the run (Ctrl-C again to quit at once)");
       g_cancellable_cancel (state->cancellable);
       return G_SOURCE_CONTINUE;
     }
@@ -323,6 +412,7 @@ fj_run_execute (FjRunOptions *options,
   g_autofree char *document = NULL;
   FjReportContext context = { 0, };
   RunState state = { 0, };
+  BatchContext batch_context = { 0, };
   FjAgentRunner *runner;
   GListModel *agents;
   guint sigint_id;
@@ -339,7 +429,10 @@ fj_run_execute (FjRunOptions *options,
       return FJ_EXIT_USAGE;
     }
 
-  client = fj_cli_create_client (options->simulate, options->api_key_file, &simulator, &error);
+  if (options->batch_to_resume != NULL)
+    client = fj_cli_create_batch_client (options->batch_to_resume, options->api_key_file, &error);
+  else
+    client = fj_cli_create_client (options->simulate, options->api_key_file, &simulator, &error);
   if (client == NULL)
     {
       fj_cli_printerr ("%s", error->message);
@@ -351,6 +444,14 @@ fj_run_execute (FjRunOptions *options,
 
   if (options->timeout > 0)
     fj_spec_set_default_timeout (spec, options->timeout);
+
+  if ((options->batch || options->batch_to_resume != NULL) &&
+      !fj_spec_set_mode (spec, FJ_RUN_MODE_BATCH, &error))
+    {
+      fj_cli_printerr ("%s", error->message);
+      fj_cli_printerr ("%s: batch mode is for agents without tools", command);
+      return FJ_EXIT_USAGE;
+    }
 
   task = fj_spec_create_task (spec, client, &error);
   if (task == NULL)
@@ -367,6 +468,27 @@ fj_run_execute (FjRunOptions *options,
   if (options->deadline > 0)
     fj_agent_runner_set_deadline (runner, options->deadline);
   fj_fork_join_task_set_prices (task, prices);
+
+  state.batch = fj_agent_runner_get_mode (runner) == FJ_RUN_MODE_BATCH;
+  if (options->state != NULL && !state.batch)
+    {
+      fj_cli_printerr ("%s: --state is for batch runs (--batch, or \"mode\": \"batch\" in the "
+                       "spec's runner)", command);
+      return FJ_EXIT_USAGE;
+    }
+  if (options->batch_to_resume != NULL)
+    {
+      fj_agent_runner_set_batch (runner, options->batch_to_resume);
+      batch_context.state_path = g_strdup (options->batch_state);
+    }
+  else if (state.batch)
+    {
+      batch_context.options = options;
+      batch_context.command = command;
+      batch_context.spec = spec;
+      batch_context.simulated = simulator != NULL;
+      g_signal_connect (runner, "batch-submitted", G_CALLBACK (batch_submitted_cb), &batch_context);
+    }
 
   agents = fj_spec_get_agents (spec);
 
@@ -416,10 +538,16 @@ fj_run_execute (FjRunOptions *options,
   if (progress != NULL)
     fj_progress_stop (progress);
 
+  if (state.batch)
+    g_signal_handlers_disconnect_by_func (runner, batch_submitted_cb, &batch_context);
+
   if (result == NULL)
     {
       g_source_remove (sigint_id);
       fj_cli_printerr ("%s: %s", command, error->message);
+      if (batch_context.state_path != NULL)
+        fj_cli_printerr ("%s: the batch's state is in %s", command, batch_context.state_path);
+      g_free (batch_context.state_path);
       if (state.n_interrupts > 0)
         return FJ_EXIT_INTERRUPTED;
       /* Earlier results that do not match the spec's agents (resume). */
@@ -481,6 +609,14 @@ fj_run_execute (FjRunOptions *options,
       if (status == FJ_EXIT_OK)
         status = FJ_EXIT_FAILED;
     }
+
+  if (state.batch && state.n_interrupts > 0 && batch_context.state_path != NULL)
+    {
+      fj_cli_printerr ("the batch keeps running at the provider; to finish this run later: "
+                       "forkjoin-tool resume --batch %s", batch_context.state_path);
+      fj_cli_printerr ("to cancel it: forkjoin-tool batch cancel %s", batch_context.state_path);
+    }
+  g_free (batch_context.state_path);
 
   /* Keep Ctrl-C ours until everything is written. */
   g_source_remove (sigint_id);

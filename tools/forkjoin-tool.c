@@ -22,8 +22,9 @@ typedef struct
 
 static const Command commands[] = {
   { "run",      fj_cmd_run,      "Run a fork-join described by a JSON spec" },
-  { "resume",   fj_cmd_resume,   "Rerun the agents of an earlier --json result that did not succeed" },
+  { "resume",   fj_cmd_resume,   "Rerun the failed agents of a --json result, or finish a --batch run" },
   { "bench",    fj_cmd_bench,    "Time a spec sequentially and at several widths" },
+  { "batch",    fj_cmd_batch,    "Show or cancel the batch of a “run --batch” from its state file" },
   { "simulate", fj_cmd_simulate, "Run the API simulator standalone, for other programs' tests" },
   { "plugins",  fj_cmd_plugins,  "List the plugins found and the modules that failed to load" },
   { "validate", fj_cmd_validate, "Load a spec and report every problem in it" },

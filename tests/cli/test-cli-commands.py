@@ -36,8 +36,8 @@ EXAMPLES = sorted(glob.glob(os.path.join(DATA, "examples", "*.json")))
 SHIPPED_PLUGINS = {"concat": "synthesizer", "llm": "synthesizer", "vote": "synthesizer",
                    "quorum": "policy", "budget": "policy",
                    "read_file": "tool", "clock": "tool"}
-COMMANDS = ["run", "resume", "bench", "simulate", "plugins", "validate"]
-MY_COMMANDS = ["simulate", "plugins", "validate", "bench"]
+COMMANDS = ["run", "resume", "batch", "bench", "simulate", "plugins", "validate"]
+MY_COMMANDS = ["simulate", "plugins", "validate", "bench", "batch"]
 SVG_NS = "{http://www.w3.org/2000/svg}"
 POSITION_RE = r"%s:(\d+):(\d+): "
 BENCH_COLUMNS = ["width", "median", "min", "max", "speedup", "efficiency", "429s", "ok",
@@ -647,7 +647,7 @@ def man_page_renders_without_warnings_and_names_every_command():
     for option in ("--runs", "--widths", "--port", "--scenario", "--api-key", "--json",
                    "--timeline", "--simulate", "--max-concurrent", "--events", "--force",
                    "--input-file", "--deadline", "--prices", "--api-key-file", "--markdown",
-                   "--output", "--sequential", "--timeout", "--input"):
+                   "--output", "--sequential", "--timeout", "--input", "--batch", "--state"):
         check(option in rendered, "the man page does not document %s" % option)
     for variable in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL",
                      "FORKJOIN_PLUGIN_PATH", "FORKJOIN_PRICES"):
@@ -696,6 +696,12 @@ def bash_completion_completes_commands_options_and_files():
           "spec files: %r" % files)
     files = complete(["forkjoin-tool", "simulate", "--scenario", "complete/"])
     check("complete/spec-a.json" in files, "scenario files: %r" % files)
+    check(complete(["forkjoin-tool", "batch", "c"]) == ["cancel"],
+          "batch actions: %r" % complete(["forkjoin-tool", "batch", "c"]))
+    files = complete(["forkjoin-tool", "resume", "--batch", "complete/"])
+    check("complete/spec-a.json" in files, "resume --batch STATE: %r" % files)
+    options = complete(["forkjoin-tool", "run", "--st"])
+    check(options == ["--state"], "run --st: %r" % options)
 
 
 def main():

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import traceback
 import xml.etree.ElementTree as ET
 
@@ -1035,6 +1036,257 @@ def named_clients_use_their_base_url_and_key_variable():
               "requests %r" % request_lines(proc.stderr))
     finally:
         sim.stop()
+
+
+# Message Batches mode and the prompt cache
+
+CONTRACT = os.path.join(DATA, "examples", "contract-review.json")
+
+
+def batch_spec(name, n_agents, poll_interval=0.05, groups=True):
+    """A spec in batch mode: every fifth agent errored, every seventh
+    expired (batch-scenario below), the rest succeed."""
+    agents = []
+    for i in range(n_agents):
+        tag = ""
+        if groups and i % 5 == 4:
+            tag = " [errored]"
+        elif groups and i % 7 == 6:
+            tag = " [expired]"
+        agents.append({"name": "agent-%03d" % i, "instructions": "Answer briefly.%s" % tag})
+    return write(name, {
+        "input": "One question for many.",
+        "defaults": {"model": "claude-haiku-5-5", "max_tokens": 100},
+        "agents": agents,
+        "runner": {"mode": "batch", "poll_interval": poll_interval},
+        "synthesis": {"plugin": "concat"}})
+
+
+def batch_scenario(name, processing_time):
+    return write(name, {
+        "seed": 3,
+        "latency": 0.01,
+        "batch": {"processing_time": processing_time},
+        "agents": [
+            {"match": "[errored]", "failures": [{"status": 500, "attempts": 1}]},
+            {"match": "[expired]", "batch_outcome": "expired"}]})
+
+
+def expected_batch_status(name):
+    i = int(name.split("-")[1])
+    if i % 5 == 4:
+        return "failed"
+    if i % 7 == 6:
+        return "failed"
+    return "success"
+
+
+def check_batch_document(doc, n_agents):
+    check([a["name"] for a in doc["agents"]] == ["agent-%03d" % i for i in range(n_agents)],
+          "agents out of order")
+    for agent in doc["agents"]:
+        want = expected_batch_status(agent["name"])
+        check(agent["status"] == want, "%s: %s, expected %s (error %r)"
+              % (agent["name"], agent["status"], want, agent["error"]))
+        check(set(agent) >= AGENT_FIELDS, "%s lacks %r" % (agent["name"], AGENT_FIELDS - set(agent)))
+        i = int(agent["name"].split("-")[1])
+        if i % 5 == 4:
+            check(agent["error"]["code"] == "server", "%s: %r" % (agent["name"], agent["error"]))
+        elif i % 7 == 6:
+            check(agent["error"]["code"] == "expired", "%s: %r" % (agent["name"], agent["error"]))
+        else:
+            check(agent["output"], "%s has no output" % agent["name"])
+    check(isinstance(doc.get("batch_ids"), list) and doc["batch_ids"] and
+          all(b.startswith("msgbatch_") for b in doc["batch_ids"]),
+          "batch_ids %r" % doc.get("batch_ids"))
+    check(doc["synthesis"] is not None and doc["synthesis"]["status"] == "success",
+          "synthesis %r" % doc["synthesis"])
+
+
+class BatchSimulator(ChildSimulator):
+    """forkjoin-tool simulate with a scenario, in its own process: batches
+    outlive the forkjoin-tool that submitted them."""
+
+    def __init__(self, scenario):
+        self.proc = subprocess.Popen([TOOL, "simulate", "--scenario", scenario], env=env(),
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        values = dict(self.proc.stdout.readline().strip().split("=", 1) for _ in range(2))
+        self.url = values["ANTHROPIC_BASE_URL"]
+        self.key = values["ANTHROPIC_API_KEY"]
+
+    def environ(self, **extra):
+        return env(ANTHROPIC_BASE_URL=self.url, ANTHROPIC_API_KEY=self.key, **extra)
+
+
+def wait_for_file(name, proc, seconds=60):
+    deadline = time.monotonic() + seconds
+    while not os.path.exists(name):
+        if proc.poll() is not None:
+            raise Failure("the run ended before writing %s: %s" % (name, proc.stderr.read()))
+        check(time.monotonic() < deadline, "no %s after %d s" % (name, seconds))
+        time.sleep(0.05)
+
+
+@test
+def batch_run_maps_every_result_onto_its_agent():
+    spec = batch_spec("batch-40.json", 40)
+    scenario = batch_scenario("batch-fast.json", 0.3)
+    state = path("batch-40.state.json")
+    proc = run("run", "--simulate=" + scenario, "--state", state, "--json", spec)
+    expect_status(proc, 0, "run in batch mode")
+    doc = json.loads(proc.stdout)
+    check_batch_document(doc, 40)
+    check("state in %s" % state in proc.stderr, "state path not printed: %r" % proc.stderr)
+    with open(state, encoding="utf-8") as f:
+        saved = json.load(f)
+    check(saved["batches"][0]["id"] == doc["batch_ids"][0], "state %r" % saved["batches"])
+    check(os.stat(state).st_mode & 0o077 == 0, "the state file is readable by others")
+
+    # The same spec live: the same document but batch_ids, the agents at
+    # twice the batch cost.
+    live_spec = json.load(open(spec))
+    live_spec["runner"] = {}
+    live = write("live-40.json", live_spec)
+    proc = run("run", "--simulate=" + scenario, "--json", live)
+    live_doc = json.loads(proc.stdout)
+    check(set(live_doc) | {"batch_ids"} == set(doc), "keys %r vs %r" % (set(live_doc), set(doc)))
+    for a, b in zip(live_doc["agents"], doc["agents"]):
+        check(set(a) == set(b), "agent keys %r vs %r" % (set(a), set(b)))
+        if a["status"] == "success" and b["status"] == "success" and a["cost_usd"]:
+            ratio = b["cost_usd"] / a["cost_usd"]
+            check(abs(ratio - 0.5) < 0.01, "%s: batch/live cost %.3f" % (a["name"], ratio))
+
+
+@test
+def batch_flag_and_tools_refused():
+    spec = write("batch-tools.json", {
+        "input": "What time is it?",
+        "agents": [{"name": "plain"}, {"name": "clocked", "tools": ["clock"]}]})
+    proc = run("run", "--simulate", "--batch", spec)
+    expect_status(proc, 2, "--batch with a tool-using agent")
+    check('agents[1].tools' in proc.stderr and "clocked" in proc.stderr and "batch" in proc.stderr,
+          "error %r" % proc.stderr)
+    proc = run("run", "--simulate", "--state", path("x.json"), spec)
+    expect_status(proc, 2, "--state without --batch")
+
+
+@test
+def killed_batch_run_resumes_from_its_state_file():
+    scenario = batch_scenario("batch-slow.json", 3)
+    sim = BatchSimulator(scenario)
+    try:
+        spec = batch_spec("batch-kill.json", 24)
+        state = path("batch-kill.state.json")
+        proc = subprocess.Popen([TOOL, "run", "--state", state, "--json", spec],
+                                env=sim.environ(), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            wait_for_file(state, proc)
+            time.sleep(0.2)
+            proc.kill()
+        finally:
+            proc.wait(30)
+            proc.stdout.close()
+            proc.stderr.close()
+        check(proc.returncode == -signal.SIGKILL, "the run ended with %r" % proc.returncode)
+
+        # Anywhere, without ANTHROPIC_BASE_URL: the state knows the endpoint.
+        proc = run("resume", "--batch", state, "--json",
+                   environ=env(ANTHROPIC_API_KEY=sim.key, G_MESSAGES_DEBUG="forkjoin"))
+        expect_status(proc, 0, "resume --batch")
+        check_batch_document(json.loads(proc.stdout), 24)
+        check("/v1/messages/batches" not in " ".join(request_lines(proc.stderr)),
+              "resume submitted a new batch: %r" % request_lines(proc.stderr))
+    finally:
+        sim.stop()
+
+
+@test
+def interrupted_batch_keeps_running_and_can_be_cancelled():
+    scenario = batch_scenario("batch-long.json", 30)
+    sim = BatchSimulator(scenario)
+    try:
+        spec = batch_spec("batch-int.json", 10, groups=False)
+        state = path("batch-int.state.json")
+        proc = subprocess.Popen([TOOL, "run", "--state", state, "--json", spec],
+                                env=sim.environ(), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            wait_for_file(state, proc)
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        check(proc.returncode == 130, "Ctrl-C: exit %r\n%s" % (proc.returncode, err))
+        check("resume --batch %s" % state in err and "batch cancel %s" % state in err,
+              "no resume/cancel hint: %r" % err)
+        doc = json.loads(out)
+        check(all(a["status"] == "cancelled" for a in doc["agents"]), "statuses %r"
+              % [a["status"] for a in doc["agents"]])
+
+        proc = run("batch", "status", state, environ=env(ANTHROPIC_API_KEY=sim.key))
+        expect_status(proc, 0, "batch status")
+        check("in_progress" in proc.stdout, "status %r" % proc.stdout)
+
+        proc = run("batch", "cancel", state, environ=env(ANTHROPIC_API_KEY=sim.key))
+        expect_status(proc, 0, "batch cancel")
+        check("resume --batch %s" % state in proc.stderr, "cancel hint %r" % proc.stderr)
+
+        proc = run("resume", "--batch", state, "--json", environ=env(ANTHROPIC_API_KEY=sim.key))
+        doc = json.loads(proc.stdout)
+        check(all(a["status"] in ("cancelled", "success") for a in doc["agents"]) and
+              any(a["status"] == "cancelled" for a in doc["agents"]),
+              "after cancel: %r" % [a["status"] for a in doc["agents"]])
+
+        proc = run("batch", "status", path("no-such-state.json"), environ=env(ANTHROPIC_API_KEY=sim.key))
+        expect_status(proc, 2, "batch status of a missing file")
+        check("no-such-state.json" in proc.stderr, "error %r" % proc.stderr)
+    finally:
+        sim.stop()
+
+
+@test
+def shared_input_cache_is_read_by_every_agent_but_the_first():
+    proc = run("run", "--simulate", "--json", CONTRACT)
+    expect_status(proc, 0, "contract review with the cache")
+    doc = json.loads(proc.stdout)
+    reads = [a["usage"]["cache_read_input_tokens"] > 0 for a in doc["agents"]]
+    writes = [a["usage"]["cache_creation_input_tokens"] > 0 for a in doc["agents"]]
+    check(sum(writes) == 1 and sum(reads) == len(reads) - 1 and not any(r and w for r, w in zip(reads, writes)),
+          "writes %r reads %r" % (writes, reads))
+    cache = doc["cache"]
+    check(cache["mode"] == "shared-input" and cache["note"] is None, "cache %r" % cache)
+    check(cache["saved_usd"] > 0 and cache["hit_ratio"] > 0.5, "cache %r" % cache)
+    check(abs(sum(a["cache_saved_usd"] for a in doc["agents"]) - cache["saved_usd"]) < 1e-9,
+          "per-agent savings do not add up to %r" % cache["saved_usd"])
+
+    # Off: nobody reads or writes.
+    spec = json.load(open(CONTRACT))
+    spec["runner"]["cache"] = "none"
+    proc = run("run", "--simulate", "--json", write("contract-nocache.json", spec))
+    doc = json.loads(proc.stdout)
+    check(all(a["usage"]["cache_read_input_tokens"] == 0 and
+              a["usage"]["cache_creation_input_tokens"] == 0 for a in doc["agents"]),
+          "cache used with cache none")
+
+
+@test
+def bench_prices_live_and_batch_side_by_side():
+    proc = run("bench", "--simulate", "--runs", "1", "--widths", "6", "--json", CONTRACT, timeout=240)
+    expect_status(proc, 0, "bench")
+    cost = json.loads(proc.stdout)["cost"]
+    check(abs(cost["batch_usd_per_run"] -
+              (cost["agents_usd_per_run"] * cost["batch_discount"] + cost["synthesis_usd_per_run"]))
+          < 1e-9, "cost %r" % cost)
+    check(cost["batch_discount"] == 0.5 and cost["cache"] == "shared-input" and
+          cost["cache_saved_usd_per_run"] > 0, "cost %r" % cost)
+    proc = run("bench", "--simulate", "--runs", "1", "--widths", "6", CONTRACT, timeout=240)
+    expect_status(proc, 0, "bench table")
+    check("batch $" in proc.stdout and "live $" in proc.stdout and "saved $" in proc.stdout,
+          "bench output %r" % proc.stdout[-600:])
 
 
 def main():
