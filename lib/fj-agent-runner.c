@@ -3425,8 +3425,9 @@ cache_check (FjAgentRunner *self,
 
       if (estimate < min_tokens)
         return g_strdup_printf ("caching cannot apply: the shared input is about %" G_GUINT64_FORMAT
-                                " tokens and %s caches from %u; running without it",
-                                estimate, model ? model : "the model", min_tokens);
+                                " token%s and %s caches from %u; running without it",
+                                estimate, estimate == 1 ? "" : "s",
+                                model ? model : "the model", min_tokens);
     }
 
   return NULL;

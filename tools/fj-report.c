@@ -218,6 +218,53 @@ append_totals (GString          *out,
   append_cost (out, fj_fork_join_result_get_cost (result));
 }
 
+/* How the run ran beyond the usual, one line each (for the text and
+ * Markdown reports, the line's start given as @bullet): the batches of a
+ * batch-mode run and what the prompt cache did when it was asked for.
+ * Read from @document, fj_fork_join_result_to_json()'s. */
+static void
+append_modes (GString    *out,
+              JsonNode   *document,
+              const char *bullet)
+{
+  JsonObject *root = json_node_get_object (document);
+  JsonArray *batch_ids = json_object_has_member (root, "batch_ids")
+                         ? json_object_get_array_member (root, "batch_ids") : NULL;
+  JsonObject *cache = json_object_has_member (root, "cache")
+                      ? json_object_get_object_member (root, "cache") : NULL;
+
+  if (batch_ids != NULL && json_array_get_length (batch_ids) > 0)
+    {
+      g_string_append_printf (out, "%sRan as Message Batches batch%s ", bullet,
+                              json_array_get_length (batch_ids) > 1 ? "es" : "");
+      for (guint i = 0; i < json_array_get_length (batch_ids); i++)
+        g_string_append_printf (out, "%s%s", i > 0 ? ", " : "",
+                                json_array_get_string_element (batch_ids, i));
+      g_string_append (out, " (the agents at the batch price; the synthesis live).\n");
+    }
+
+  if (cache == NULL || g_strcmp0 (json_object_get_string_member (cache, "mode"), "none") == 0)
+    return;
+
+  if (!json_object_get_null_member (cache, "note"))
+    {
+      g_string_append_printf (out, "%sPrompt cache: %s.\n", bullet,
+                              json_object_get_string_member (cache, "note"));
+      return;
+    }
+
+  g_string_append_printf (out, "%sPrompt cache: %" G_GINT64_FORMAT " input tokens read from it, %"
+                          G_GINT64_FORMAT " written, %.0f %% of the input read",
+                          bullet,
+                          json_object_get_int_member (cache, "read_tokens"),
+                          json_object_get_int_member (cache, "write_tokens"),
+                          100.0 * json_object_get_double_member (cache, "hit_ratio"));
+  if (!json_object_get_null_member (cache, "saved_usd"))
+    g_string_append_printf (out, "; $%.6f saved against the same run without it",
+                            json_object_get_double_member (cache, "saved_usd"));
+  g_string_append (out, ".\n");
+}
+
 /* An agent's name in the text report, with its client's when the spec
  * has several ("drafter [local]"). */
 static char *
@@ -268,6 +315,7 @@ fj_report_format_text (FjForkJoinResult      *result,
                           count_successes (results), results->len);
   append_totals (out, result);
   g_string_append (out, "\n");
+  append_modes (out, document, "");
   if (context != NULL && context->interrupted)
     g_string_append (out, "The run was interrupted; these are the partial results.\n");
   g_string_append (out, "\n");
@@ -460,6 +508,7 @@ fj_report_format_markdown (FjForkJoinResult      *result,
   g_string_append (out, "- **Totals:** ");
   append_totals (out, result);
   g_string_append (out, "\n");
+  append_modes (out, document, "- ");
   if (error != NULL)
     {
       g_autofree char *message = md_cell (error->message);

@@ -1138,6 +1138,9 @@ def batch_run_maps_every_result_onto_its_agent():
     doc = json.loads(proc.stdout)
     check_batch_document(doc, 40)
     check("state in %s" % state in proc.stderr, "state path not printed: %r" % proc.stderr)
+    proc_text = run("run", "--simulate=" + scenario, "--state", path("batch-40b.json"), spec)
+    check("Ran as Message Batches batch msgbatch_" in proc_text.stdout,
+          "text report %r" % proc_text.stdout[:400])
     with open(state, encoding="utf-8") as f:
         saved = json.load(f)
     check(saved["batches"][0]["id"] == doc["batch_ids"][0], "state %r" % saved["batches"])
@@ -1262,6 +1265,16 @@ def shared_input_cache_is_read_by_every_agent_but_the_first():
     check(cache["saved_usd"] > 0 and cache["hit_ratio"] > 0.5, "cache %r" % cache)
     check(abs(sum(a["cache_saved_usd"] for a in doc["agents"]) - cache["saved_usd"]) < 1e-9,
           "per-agent savings do not add up to %r" % cache["saved_usd"])
+
+    # The text report says what the cache did, or why it could not.
+    proc = run("run", "--simulate", CONTRACT)
+    expect_status(proc, 0, "contract review, text report")
+    check(re.search(r"^Prompt cache: \d+ input tokens read from it, \d+ written, \d+ % of the input "
+                    r"read; \$[0-9.]+ saved", proc.stdout, re.M), "text report %r" % proc.stdout[:400])
+    proc = run("run", "--simulate", "--input", "A short contract.", CONTRACT)
+    check(re.search(r"^Prompt cache: caching cannot apply: the shared input is about \d+ tokens? "
+                    r"and claude-sonnet-5-5 caches from 1024", proc.stdout, re.M),
+          "below the minimum %r" % proc.stdout[:400])
 
     # Off: nobody reads or writes.
     spec = json.load(open(CONTRACT))
