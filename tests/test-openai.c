@@ -583,8 +583,9 @@ test_reply_malformed (void)
     "[]",
     "{\"choices\": []}",
     "{\"choices\": [{\"index\": 0}]}",
-    "{\"choices\":[{\"message\":{\"tool_calls\":[{\"id\":\"c\",\"function\":"
-      "{\"name\":\"t\",\"arguments\":\"{broken\"}}]},\"finish_reason\":\"tool_calls\"}]}",
+    /* One literal in two lines (the parentheses tell clang so). */
+    ("{\"choices\":[{\"message\":{\"tool_calls\":[{\"id\":\"c\",\"function\":"
+     "{\"name\":\"t\",\"arguments\":\"{broken\"}}]},\"finish_reason\":\"tool_calls\"}]}"),
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (bodies); i++)
