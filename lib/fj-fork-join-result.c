@@ -645,6 +645,9 @@ cache_to_json (FjForkJoinResult *self)
   return node;
 }
 
+static JsonNode *to_json (FjForkJoinResult *self,
+                          gboolean          with_agents);
+
 /**
  * fj_fork_join_result_to_json:
  * @self: a #FjForkJoinResult
@@ -666,13 +669,42 @@ cache_to_json (FjForkJoinResult *self)
 JsonNode *
 fj_fork_join_result_to_json (FjForkJoinResult *self)
 {
+  g_return_val_if_fail (FJ_IS_FORK_JOIN_RESULT (self), NULL);
+
+  return to_json (self, TRUE);
+}
+
+/**
+ * fj_fork_join_result_to_json_outline:
+ * @self: a #FjForkJoinResult
+ *
+ * Describes the result as [method@ForkJoinResult.to_json] does, but with
+ * `agents` an empty array. A writer of a run of thousands of agents fills
+ * it in itself, one [method@AgentResult.to_json] at a time, so that the
+ * whole document is never held as one tree (`forkjoin-tool run --json`
+ * does this).
+ *
+ * Returns: (transfer full): a JSON object
+ *
+ * Since: 1.0
+ */
+JsonNode *
+fj_fork_join_result_to_json_outline (FjForkJoinResult *self)
+{
+  g_return_val_if_fail (FJ_IS_FORK_JOIN_RESULT (self), NULL);
+
+  return to_json (self, FALSE);
+}
+
+static JsonNode *
+to_json (FjForkJoinResult *self,
+         gboolean          with_agents)
+{
   g_autoptr(GEnumClass) status_class = NULL;
   GEnumValue *value;
   JsonObject *object;
   JsonArray *agents;
   JsonNode *node;
-
-  g_return_val_if_fail (FJ_IS_FORK_JOIN_RESULT (self), NULL);
 
   status_class = g_type_class_ref (FJ_TYPE_FORK_JOIN_STATUS);
   value = g_enum_get_value (status_class, self->status);
@@ -683,8 +715,8 @@ fj_fork_join_result_to_json (FjForkJoinResult *self)
   json_object_set_member (object, "error", fj_error_to_json (self->error));
   json_object_set_string_member (object, "input", self->input);
 
-  agents = json_array_sized_new (self->results->len);
-  for (guint i = 0; i < self->results->len; i++)
+  agents = json_array_sized_new (with_agents ? self->results->len : 0);
+  for (guint i = 0; with_agents && i < self->results->len; i++)
     json_array_add_element (agents, fj_agent_result_to_json (g_ptr_array_index (self->results, i)));
   json_object_set_array_member (object, "agents", agents);
 

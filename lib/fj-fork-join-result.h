@@ -68,6 +68,8 @@ const char * const *fj_fork_join_result_get_batch_ids      (FjForkJoinResult *se
 FJ_AVAILABLE_IN_ALL
 JsonNode         *fj_fork_join_result_to_json              (FjForkJoinResult *self) G_GNUC_WARN_UNUSED_RESULT;
 FJ_AVAILABLE_IN_ALL
+JsonNode         *fj_fork_join_result_to_json_outline      (FjForkJoinResult *self) G_GNUC_WARN_UNUSED_RESULT;
+FJ_AVAILABLE_IN_ALL
 char             *fj_fork_join_result_to_json_string       (FjForkJoinResult *self,
                                                             gboolean          pretty) G_GNUC_WARN_UNUSED_RESULT;
 

@@ -487,6 +487,18 @@ test_fork_join_json_failed (void)
   g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (object, "error"), "code"),
                    ==, "quorum-not-met");
   g_assert_cmpuint (synth->n_calls, ==, 0);
+
+  /* The outline is the same document with no agents in it. */
+  {
+    g_autoptr(JsonNode) outline = fj_fork_join_result_to_json_outline (result);
+    g_autoptr(JsonNode) expected = json_node_copy (node);
+    JsonObject *outline_object = json_node_get_object (outline);
+
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (object, "agents")), ==, 3);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (outline_object, "agents")), ==, 0);
+    json_object_set_array_member (json_node_get_object (expected), "agents", json_array_new ());
+    g_assert_true (json_node_equal (outline, expected));
+  }
 }
 
 static void

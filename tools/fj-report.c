@@ -614,9 +614,33 @@ fj_report_format_markdown (FjForkJoinResult      *result,
   return g_string_free (out, FALSE);
 }
 
-JsonNode *
-fj_report_to_json (FjForkJoinResult      *result,
-                   const FjReportContext *context)
+/* An agent's object of the document: the library's, and with several
+ * clients which one it sent with (null: the run's own). */
+static JsonNode *
+agent_to_json (FjAgentResult *agent)
+{
+  JsonNode *node = fj_agent_result_to_json (agent);
+
+  if (fj_cli_has_agent_clients ())
+    {
+      const char *client = fj_cli_get_agent_client (fj_agent_result_get_agent_name (agent));
+      JsonObject *object = json_node_get_object (node);
+
+      if (client != NULL)
+        json_object_set_string_member (object, "client", client);
+      else
+        json_object_set_null_member (object, "client");
+    }
+
+  return node;
+}
+
+/* The document, with its agents or (@with_agents FALSE) with `agents` an
+ * empty array for fj_report_write_json() to fill in. */
+static JsonNode *
+report_to_json (FjForkJoinResult      *result,
+                const FjReportContext *context,
+                gboolean               with_agents)
 {
   g_autoptr(JsonNode) base = NULL;
   g_autoptr(GList) members = NULL;
@@ -625,14 +649,12 @@ fj_report_to_json (FjForkJoinResult      *result,
   JsonNode *node;
   gboolean spec_done = FALSE;
 
-  g_return_val_if_fail (FJ_IS_FORK_JOIN_RESULT (result), NULL);
-
-  base = fj_fork_join_result_to_json (result);
+  base = fj_fork_join_result_to_json_outline (result);
   base_object = json_node_get_object (base);
   members = json_object_get_members (base_object);
 
   /* Rebuilt in order, so `spec` comes right after `input` as DESIGN.md
-   * lists the fields. */
+   * lists the fields; the members are shared with @base, which goes. */
   object = json_object_new ();
   for (const GList *l = members; l != NULL; l = l->next)
     {
@@ -642,25 +664,15 @@ fj_report_to_json (FjForkJoinResult      *result,
         continue;
 
       json_object_set_member (object, name,
-                              json_node_copy (json_object_get_member (base_object, name)));
+                              json_node_ref (json_object_get_member (base_object, name)));
 
-      /* With several clients, which one each agent sent with (null: the
-       * run's own). */
-      if (strcmp (name, "agents") == 0 && fj_cli_has_agent_clients () &&
-          JSON_NODE_HOLDS_ARRAY (json_object_get_member (object, name)))
+      if (strcmp (name, "agents") == 0 && with_agents)
         {
-          JsonArray *agents = json_node_get_array (json_object_get_member (object, name));
+          JsonArray *agents = json_object_get_array_member (object, name);
+          GPtrArray *results = fj_fork_join_result_get_results (result);
 
-          for (guint i = 0; i < json_array_get_length (agents); i++)
-            {
-              JsonObject *agent = json_array_get_object_element (agents, i);
-              const char *client = fj_cli_get_agent_client (json_object_get_string_member_with_default (agent, "name", NULL));
-
-              if (client != NULL)
-                json_object_set_string_member (agent, "client", client);
-              else
-                json_object_set_null_member (agent, "client");
-            }
+          for (guint i = 0; i < results->len; i++)
+            json_array_add_element (agents, agent_to_json (g_ptr_array_index (results, i)));
         }
 
       if (strcmp (name, "synthesis") == 0 && context != NULL && context->synthesis_plugin != NULL)
@@ -692,6 +704,15 @@ fj_report_to_json (FjForkJoinResult      *result,
   node = json_node_new (JSON_NODE_OBJECT);
   json_node_take_object (node, object);
   return node;
+}
+
+JsonNode *
+fj_report_to_json (FjForkJoinResult      *result,
+                   const FjReportContext *context)
+{
+  g_return_val_if_fail (FJ_IS_FORK_JOIN_RESULT (result), NULL);
+
+  return report_to_json (result, context, TRUE);
 }
 
 char *
@@ -760,11 +781,10 @@ fj_report_write_json (FjForkJoinResult      *result,
                       FILE                  *out)
 {
   g_autoptr(JsonNode) node = NULL;
-  g_autoptr(JsonNode) agents = NULL;
   g_autoptr(JsonGenerator) generator = new_pretty_generator ();
   g_autoptr(GString) text = g_string_new (NULL);
+  GPtrArray *results;
   JsonObject *object;
-  JsonArray *array;
   JsonArray *marker;
   const char *at;
   const char *line;
@@ -774,12 +794,11 @@ fj_report_write_json (FjForkJoinResult      *result,
   g_return_val_if_fail (FJ_IS_FORK_JOIN_RESULT (result), FALSE);
   g_return_val_if_fail (out != NULL, FALSE);
 
-  node = fj_report_to_json (result, context);
-  object = json_node_get_object (node);
-  agents = json_node_ref (json_object_get_member (object, "agents"));
-  array = json_node_get_array (agents);
+  results = fj_fork_join_result_get_results (result);
 
   /* The document without its agents, with a marker where they go. */
+  node = report_to_json (result, context, FALSE);
+  object = json_node_get_object (node);
   marker = json_array_new ();
   json_array_add_string_element (marker, AGENTS_MARKER);
   json_object_set_array_member (object, "agents", marker);
@@ -790,10 +809,11 @@ fj_report_write_json (FjForkJoinResult      *result,
   at = strstr (text->str, "\"" AGENTS_MARKER "\"\n");
   for (line = at; at != NULL && line > text->str && line[-1] == ' '; line--)
     ;
-  if (at == NULL || json_array_get_length (array) == 0 || line[-1] != '\n')
+  if (at == NULL || results->len == 0 || line[-1] != '\n')
     {
       /* No agents: nothing worth streaming. */
-      json_object_set_member (object, "agents", g_steal_pointer (&agents));
+      g_clear_pointer (&node, json_node_unref);
+      node = report_to_json (result, context, TRUE);
       g_string_truncate (text, 0);
       json_generator_set_root (generator, node);
       json_generator_to_gstring (generator, text);
@@ -803,12 +823,15 @@ fj_report_write_json (FjForkJoinResult      *result,
     }
   indent_length = at - line;
 
+  /* Each agent made, written and dropped in turn: ten thousand of them
+   * are never one tree. */
   fwrite (text->str, 1, at - text->str, out);
-  for (guint i = 0; i < json_array_get_length (array); i++)
+  for (guint i = 0; i < results->len; i++)
     {
+      g_autoptr(JsonNode) agent_node = agent_to_json (g_ptr_array_index (results, i));
       g_autoptr(GString) agent = g_string_new (NULL);
 
-      json_generator_set_root (generator, json_array_get_element (array, i));
+      json_generator_set_root (generator, agent_node);
       json_generator_to_gstring (generator, agent);
       if (i > 0)
         {
