@@ -1746,6 +1746,15 @@ _fj_client_add_demand (FjClient *self,
 /* Sending                                                                */
 /* ---------------------------------------------------------------------- */
 
+/* The wait before a retry: its timer, and the task's cancellable watched
+ * meanwhile.  Whichever fires first calls retry_wait_clear(), ending the
+ * wait (a source may be destroyed from its own callback). */
+typedef struct
+{
+  GSource *timer;
+  GSource *cancelled;
+} RetryWait;
+
 typedef struct
 {
   FjClient      *client;
@@ -1765,8 +1774,7 @@ typedef struct
   GByteArray    *reply;
   GSource       *idle_source;
   gint64         idle_deadline;
-  GSource       *retry_source;
-  GSource       *retry_cancel_source;
+  RetryWait      retry;
   GCancellable  *outer;
   gulong         cancel_handler;
   guint          attempt;
@@ -1797,6 +1805,39 @@ destroy_source (GSource **source)
       g_source_destroy (*source);
       g_source_unref (*source);
       *source = NULL;
+    }
+}
+
+static void
+retry_wait_clear (RetryWait *wait)
+{
+  destroy_source (&wait->timer);
+  destroy_source (&wait->cancelled);
+}
+
+static void
+retry_wait_start (RetryWait              *wait,
+                  GTask                  *task,
+                  GMainContext           *context,
+                  double                  delay,
+                  GSourceFunc             timer_cb,
+                  GCancellableSourceFunc  cancelled_cb)
+{
+  GCancellable *cancellable = g_task_get_cancellable (task);
+
+  g_assert (wait->timer == NULL && wait->cancelled == NULL);
+
+  wait->timer = g_timeout_source_new ((guint) ceil (delay * 1000));
+  g_source_set_callback (wait->timer, timer_cb, task, NULL);
+  g_source_set_static_name (wait->timer, "[forkjoin] retry");
+  g_source_attach (wait->timer, context);
+
+  if (cancellable != NULL)
+    {
+      wait->cancelled = g_cancellable_source_new (cancellable);
+      g_source_set_callback (wait->cancelled, (GSourceFunc) (void (*)(void)) cancelled_cb,
+                             task, NULL);
+      g_source_attach (wait->cancelled, context);
     }
 }
 
@@ -1856,8 +1897,7 @@ send_state_free (gpointer data)
   SendState *state = data;
 
   end_attempt (state);
-  destroy_source (&state->retry_source);
-  destroy_source (&state->retry_cancel_source);
+  retry_wait_clear (&state->retry);
   g_clear_pointer (&state->body, g_bytes_unref);
   g_clear_pointer (&state->url, g_free);
   g_clear_pointer (&state->buffer, g_free);
@@ -2016,8 +2056,7 @@ retry_timer_cb (gpointer user_data)
   GTask *task = user_data;
   SendState *state = g_task_get_task_data (task);
 
-  destroy_source (&state->retry_cancel_source);
-  g_clear_pointer (&state->retry_source, g_source_unref);
+  retry_wait_clear (&state->retry);
   start_attempt (task);
 
   return G_SOURCE_REMOVE;
@@ -2030,8 +2069,7 @@ retry_cancelled_cb (GCancellable *cancellable,
   GTask *task = user_data;
   SendState *state = g_task_get_task_data (task);
 
-  destroy_source (&state->retry_source);
-  g_clear_pointer (&state->retry_cancel_source, g_source_unref);
+  retry_wait_clear (&state->retry);
   finish_error (task, g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                    "cancelled while waiting to retry"));
 
@@ -2109,18 +2147,8 @@ fail_or_retry (GTask   *task,
   end_attempt (state);
   _fj_message_set_phase (state->message, FJ_MESSAGE_PHASE_RETRY_SLEEP);
 
-  state->retry_source = g_timeout_source_new ((guint) ceil (delay * 1000));
-  g_source_set_callback (state->retry_source, retry_timer_cb, task, NULL);
-  g_source_set_static_name (state->retry_source, "[forkjoin] retry");
-  g_source_attach (state->retry_source, state->context);
-
-  if (g_task_get_cancellable (task) != NULL)
-    {
-      state->retry_cancel_source = g_cancellable_source_new (g_task_get_cancellable (task));
-      g_source_set_callback (state->retry_cancel_source,
-                             (GSourceFunc) (void (*)(void)) retry_cancelled_cb, task, NULL);
-      g_source_attach (state->retry_cancel_source, state->context);
-    }
+  retry_wait_start (&state->retry, task, state->context, delay,
+                    retry_timer_cb, retry_cancelled_cb);
 }
 
 /* Turns a transport failure into the error the caller sees. */
@@ -2817,8 +2845,7 @@ typedef struct
   char         *url;
   GBytes       *body;
   SoupMessage  *soup_msg;
-  GSource      *retry_source;
-  GSource      *retry_cancel_source;
+  RetryWait     retry;
   guint         attempt;
 } CallState;
 
@@ -2841,8 +2868,7 @@ call_state_free (gpointer data)
   CallState *state = data;
 
   call_end_attempt (state);
-  destroy_source (&state->retry_source);
-  destroy_source (&state->retry_cancel_source);
+  retry_wait_clear (&state->retry);
   g_clear_pointer (&state->body, g_bytes_unref);
   g_free (state->method);
   g_free (state->url);
@@ -2857,8 +2883,7 @@ call_retry_timer_cb (gpointer user_data)
   GTask *task = user_data;
   CallState *state = g_task_get_task_data (task);
 
-  destroy_source (&state->retry_cancel_source);
-  g_clear_pointer (&state->retry_source, g_source_unref);
+  retry_wait_clear (&state->retry);
   call_attempt (task);
 
   return G_SOURCE_REMOVE;
@@ -2871,8 +2896,7 @@ call_retry_cancelled_cb (GCancellable *cancellable,
   GTask *task = user_data;
   CallState *state = g_task_get_task_data (task);
 
-  destroy_source (&state->retry_source);
-  g_clear_pointer (&state->retry_cancel_source, g_source_unref);
+  retry_wait_clear (&state->retry);
   g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled while waiting to retry");
   g_object_unref (task);
 
@@ -2918,18 +2942,8 @@ call_fail_or_retry (GTask    *task,
            state->method, state->url, state->attempt, error->message, delay);
   g_error_free (error);
 
-  state->retry_source = g_timeout_source_new ((guint) ceil (delay * 1000));
-  g_source_set_callback (state->retry_source, call_retry_timer_cb, task, NULL);
-  g_source_set_static_name (state->retry_source, "[forkjoin] retry");
-  g_source_attach (state->retry_source, state->context);
-
-  if (g_task_get_cancellable (task) != NULL)
-    {
-      state->retry_cancel_source = g_cancellable_source_new (g_task_get_cancellable (task));
-      g_source_set_callback (state->retry_cancel_source,
-                             (GSourceFunc) (void (*)(void)) call_retry_cancelled_cb, task, NULL);
-      g_source_attach (state->retry_cancel_source, state->context);
-    }
+  retry_wait_start (&state->retry, task, state->context, delay,
+                    call_retry_timer_cb, call_retry_cancelled_cb);
 }
 
 static void
