@@ -18,12 +18,15 @@ static char *url;
 static int n_agents = 1000;
 static int max_concurrent = 100;
 static gboolean stream;
+static int connections_per_session;
 
 static const GOptionEntry entries[] = {
   { "url", 'u', 0, G_OPTION_ARG_STRING, &url, "The simulator's base URL", "URL" },
   { "agents", 'n', 0, G_OPTION_ARG_INT, &n_agents, "Agents (1000)", "N" },
   { "max-concurrent", 'c', 0, G_OPTION_ARG_INT, &max_concurrent, "Cap (100; 0 = none)", "N" },
   { "stream", 's', 0, G_OPTION_ARG_NONE, &stream, "Stream the replies", NULL },
+  { "connections-per-session", 0, 0, G_OPTION_ARG_INT, &connections_per_session,
+    "The client's connections per libsoup session (0: its default)", "N" },
   { NULL }
 };
 
@@ -75,6 +78,8 @@ main (int   argc,
   raise_fd_limit ();
   client = fj_client_new_for_base_url (url);
   fj_client_set_api_key (client, g_getenv ("FJ_BENCH_KEY"));
+  if (connections_per_session > 0)
+    fj_client_set_connections_per_session (client, connections_per_session);
 
   for (int i = 0; i < n_agents; i++)
     {

@@ -13,6 +13,7 @@
 #include <libsoup/soup.h>
 
 #include "fj-client.h"
+#include "fj-body-stream-private.h"
 #include "fj-client-private.h"
 #include "fj-enums.h"
 #include "fj-error-private.h"
@@ -107,6 +108,8 @@
 #define READ_BUFFER_SIZE (16 * 1024)
 #define FIRST_READ_SIZE 4096
 #define FIRST_STREAM_READ_SIZE 2048
+/* Reads of a pollable body in one go before the main loop gets a turn. */
+#define MAX_READS_IN_A_ROW 8
 #define INITIAL_RETRY_DELAY 0.5
 #define MAX_RETRY_DELAY 8.0
 
@@ -140,6 +143,7 @@ struct _FjClient
   guint64       max_reply_size;
   guint64       max_line_length;
   gboolean      allow_insecure_http;
+  gboolean      base_url_checked;  /* base_url passed fj_client_check_base_url() */
   FjProvider    provider;
   gboolean      credentials_from_env;   /* ANTHROPIC_API_KEY/AUTH_TOKEN */
 
@@ -835,6 +839,18 @@ limiter_notify_cb (gpointer    user_data,
 static void
 fj_client_init (FjClient *self)
 {
+  static gsize modules_loaded = 0;
+
+  /* The first connection of a process would load GIO's proxy resolver
+   * modules (a few milliseconds of dlopen) in the middle of a fan-out,
+   * holding up every request of the first wave: load them when the first
+   * client is made instead. */
+  if (g_once_init_enter (&modules_loaded))
+    {
+      g_proxy_resolver_get_default ();
+      g_once_init_leave (&modules_loaded, 1);
+    }
+
   g_mutex_init (&self->pools_lock);
   self->pools = g_ptr_array_new_with_free_func (session_pool_free);
   self->api_version = g_strdup (FJ_CLIENT_DEFAULT_API_VERSION);
@@ -928,6 +944,7 @@ fj_client_set_base_url (FjClient   *self,
 
   g_free (self->base_url);
   self->base_url = g_steal_pointer (&url);
+  self->base_url_checked = FALSE;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BASE_URL]);
 }
 
@@ -1307,6 +1324,7 @@ fj_client_set_allow_insecure_http (FjClient *self,
     return;
 
   self->allow_insecure_http = allow_insecure_http;
+  self->base_url_checked = FALSE;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ALLOW_INSECURE_HTTP]);
 }
 
@@ -1390,6 +1408,11 @@ fj_client_check_base_url (FjClient  *self,
   g_return_val_if_fail (FJ_IS_CLIENT (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  /* Every request asks: the answer is kept until the URL or the
+   * insecure-HTTP switch changes. */
+  if (self->base_url_checked)
+    return TRUE;
+
   shown = dup_shown_base_url (self);
   uri = g_uri_parse (self->base_url, G_URI_FLAGS_NONE, NULL);
   scheme = uri != NULL ? g_uri_get_scheme (uri) : NULL;
@@ -1413,6 +1436,7 @@ fj_client_check_base_url (FjClient  *self,
       return FALSE;
     }
 
+  self->base_url_checked = TRUE;
   return TRUE;
 }
 
@@ -1769,6 +1793,7 @@ typedef struct
   SoupMessage   *soup_msg;
   GCancellable  *attempt_cancellable;
   GInputStream  *stream;
+  GSource       *read_source;   /* waiting for a pollable body to be readable */
   FjSseParser   *parser;
   FjOpenaiStream *openai;      /* an OpenAI stream's translator */
   GByteArray    *reply;
@@ -1873,6 +1898,7 @@ end_attempt (SendState *state)
     }
 
   destroy_source (&state->idle_source);
+  destroy_source (&state->read_source);
   if (state->cancel_handler != 0)
     {
       g_cancellable_disconnect (state->outer, state->cancel_handler);
@@ -2330,17 +2356,16 @@ reply_complete (GTask *task)
   finish_success (task);
 }
 
-static void
-read_cb (GObject      *object,
-         GAsyncResult *result,
-         gpointer      user_data)
+/* Takes the outcome of one read of the body: @n bytes, 0 at its end, or
+ * -1 with @error. Returns TRUE when the body should be read on, FALSE
+ * when the attempt is over (finished, failed or retrying). */
+static gboolean
+take_read (GTask  *task,
+           gssize  n,
+           GError *error)
 {
-  GTask *task = user_data;
   SendState *state = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-  gssize n;
-
-  n = g_input_stream_read_finish (G_INPUT_STREAM (object), result, &error);
+  g_autoptr(GError) parse_error = NULL;
 
   if (n < 0)
     {
@@ -2359,13 +2384,13 @@ read_cb (GObject      *object,
         }
       else
         finish_error (task, err);
-      return;
+      return FALSE;
     }
 
   if (n == 0)
     {
       reply_complete (task);
-      return;
+      return FALSE;
     }
 
   touch_idle (state);
@@ -2379,10 +2404,10 @@ read_cb (GObject      *object,
 
       /* What fits is parsed, so that the text before the limit is kept. */
       if (!_fj_sse_parser_feed (state->parser, state->buffer,
-                                (gsize) (over ? room : (guint64) n), &error))
+                                (gsize) (over ? room : (guint64) n), &parse_error))
         {
-          finish_error (task, g_steal_pointer (&error));
-          return;
+          finish_error (task, g_steal_pointer (&parse_error));
+          return FALSE;
         }
       /* Streams start with a small buffer (most reads are one event),
        * and get a larger one when a read fills it. */
@@ -2394,7 +2419,7 @@ read_cb (GObject      *object,
       if (over)
         {
           finish_error (task, reply_too_large_error (state));
-          return;
+          return FALSE;
         }
     }
   else
@@ -2410,25 +2435,37 @@ read_cb (GObject      *object,
           if (ok_status)
             {
               finish_error (task, reply_too_large_error (state));
-              return;
+              return FALSE;
             }
           /* An error body is only read for its message: enough. */
           reply_complete (task);
-          return;
+          return FALSE;
         }
       g_byte_array_set_size (state->reply, state->reply->len + n);
     }
 
-  read_next (task);
+  return TRUE;
 }
 
 static void
-read_next (GTask *task)
+read_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
 {
-  SendState *state = g_task_get_task_data (task);
-  guint8 *buffer;
-  gsize size;
+  GTask *task = user_data;
+  g_autoptr(GError) error = NULL;
+  gssize n;
 
+  n = g_input_stream_read_finish (G_INPUT_STREAM (object), result, &error);
+  if (take_read (task, n, error))
+    read_next (task);
+}
+
+/* Where the next read of the body goes, and how much it may take. */
+static guint8 *
+read_buffer (SendState *state,
+             gsize     *size)
+{
   if (state->reply != NULL)
     {
       /* Straight into the reply's spare room: most bodies fit the first
@@ -2438,26 +2475,82 @@ read_next (GTask *task)
       /* A body of announced length gets room for itself and the end of
        * the stream, and no more (unless it was decoded into more). */
       if (state->reply_length >= len)
-        size = (gsize) MIN ((guint64) state->reply_length - len + 1, READ_BUFFER_SIZE);
+        *size = (gsize) MIN ((guint64) state->reply_length - len + 1, READ_BUFFER_SIZE);
       else
-        size = CLAMP (len, FIRST_READ_SIZE, READ_BUFFER_SIZE);
-      g_byte_array_set_size (state->reply, len + size);
+        *size = CLAMP (len, FIRST_READ_SIZE, READ_BUFFER_SIZE);
+      g_byte_array_set_size (state->reply, len + *size);
       g_byte_array_set_size (state->reply, len);
-      buffer = state->reply->data + len;
-    }
-  else
-    {
-      if (state->buffer_size == 0)
-        state->buffer_size = FIRST_STREAM_READ_SIZE;
-      if (state->buffer == NULL)
-        state->buffer = g_malloc (state->buffer_size);
-      buffer = state->buffer;
-      size = state->buffer_size;
+      return state->reply->data + len;
     }
 
-  g_input_stream_read_async (state->stream, buffer, size,
-                             G_PRIORITY_DEFAULT, state->attempt_cancellable,
-                             read_cb, task);
+  if (state->buffer_size == 0)
+    state->buffer_size = FIRST_STREAM_READ_SIZE;
+  if (state->buffer == NULL)
+    state->buffer = g_malloc (state->buffer_size);
+  *size = state->buffer_size;
+  return state->buffer;
+}
+
+static gboolean
+readable_cb (GObject  *stream,
+             gpointer  user_data)
+{
+  GTask *task = user_data;
+  SendState *state = g_task_get_task_data (task);
+
+  g_clear_pointer (&state->read_source, g_source_unref);
+  read_next (task);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Reads on.  A pollable body (libsoup's over HTTP/1) is read at once, for
+ * as long as bytes are there: g_input_stream_read_async() would hand back
+ * even a body that already arrived on a later main-loop iteration, and in
+ * a fan-out every such iteration waits behind every other reply that came
+ * in meanwhile.  When nothing is there yet, it waits for the stream to be
+ * readable (or the attempt cancelled). */
+static void
+read_next (GTask *task)
+{
+  SendState *state = g_task_get_task_data (task);
+  GPollableInputStream *pollable;
+  guint8 *buffer;
+  gsize size;
+
+  if (!G_IS_POLLABLE_INPUT_STREAM (state->stream) ||
+      !g_pollable_input_stream_can_poll (G_POLLABLE_INPUT_STREAM (state->stream)))
+    {
+      buffer = read_buffer (state, &size);
+      g_input_stream_read_async (state->stream, buffer, size,
+                                 G_PRIORITY_DEFAULT, state->attempt_cancellable,
+                                 read_cb, task);
+      return;
+    }
+
+  pollable = G_POLLABLE_INPUT_STREAM (state->stream);
+
+  /* A few reads in a row at most, so that a fast stream does not hold the
+   * main loop. */
+  for (guint i = 0; i < MAX_READS_IN_A_ROW; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      gssize n;
+
+      buffer = read_buffer (state, &size);
+      n = g_pollable_input_stream_read_nonblocking (pollable, buffer, size,
+                                                    state->attempt_cancellable, &error);
+      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        break;
+      if (!take_read (task, n, error))
+        return;
+    }
+
+  g_assert (state->read_source == NULL);
+  state->read_source = g_pollable_input_stream_create_source (pollable, state->attempt_cancellable);
+  g_source_set_callback (state->read_source, G_SOURCE_FUNC (readable_cb), task, NULL);
+  g_source_set_static_name (state->read_source, "[forkjoin] reply body");
+  g_source_attach (state->read_source, state->context);
 }
 
 static void
@@ -2597,6 +2690,17 @@ start_attempt (GTask *task)
                                 g_task_get_cancellable (task), entered_cb, task);
 }
 
+/* The JSON body, in a stream that libsoup writes right after the headers
+ * (fj-body-stream.c says why). */
+static void
+set_request_body (SoupMessage *msg,
+                  GBytes      *body)
+{
+  g_autoptr(GInputStream) stream = _fj_body_stream_new (body);
+
+  soup_message_set_request_body (msg, "application/json", stream, (gssize) g_bytes_get_size (body));
+}
+
 static void
 send_now (GTask *task)
 {
@@ -2650,7 +2754,7 @@ send_now (GTask *task)
   soup_message_headers_replace (headers, "Accept",
                                 fj_message_get_stream (state->message) ?
                                   "text/event-stream" : "application/json");
-  soup_message_set_request_body_from_bytes (state->soup_msg, "application/json", state->body);
+  set_request_body (state->soup_msg, state->body);
 
   state->attempt_cancellable = g_cancellable_new ();
   if (outer != NULL)
@@ -3038,7 +3142,7 @@ call_attempt (GTask *task)
   soup_message_headers_replace (headers, "anthropic-version", self->api_version);
   soup_message_headers_replace (headers, "Accept", "application/json");
   if (state->body != NULL)
-    soup_message_set_request_body_from_bytes (state->soup_msg, "application/json", state->body);
+    set_request_body (state->soup_msg, state->body);
 
   state->slot = acquire_slot (self, state->pool);
   g_debug ("%s %s (attempt %u)", state->method, state->url, state->attempt);
