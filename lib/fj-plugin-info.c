@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "fj-enums.h"
+#include "fj-tool.h"
 
 /**
  * FjPluginInfo:
@@ -62,7 +63,14 @@ _fj_plugin_option_is_option (GParamSpec *pspec)
   g_assert (pspec != NULL);
 
   /* An object-typed property (e.g. the llm synthesizer's client) is
-   * wiring set from code, not something JSON can give. */
+   * wiring set from code, not something JSON can give.  Of FjTool's own
+   * properties, a spec may rename a tool and reword its description (two
+   * read_file tools with different roots need two names), but its input
+   * schema and the thread it runs on are the plugin's implementation. */
+  if (pspec->owner_type == FJ_TYPE_TOOL &&
+      g_strcmp0 (pspec->name, "name") != 0 && g_strcmp0 (pspec->name, "description") != 0)
+    return FALSE;
+
   return (pspec->flags & G_PARAM_WRITABLE) != 0 &&
          (pspec->flags & G_PARAM_DEPRECATED) == 0 &&
          !G_TYPE_IS_OBJECT (G_PARAM_SPEC_VALUE_TYPE (pspec)) &&
@@ -370,6 +378,8 @@ _fj_plugin_info_new (FjPluginKind  kind,
  * fj_plugin_info_get_name:
  * @self: a plugin info
  *
+ * Gets the plugin's short name, the one a spec uses after `"plugin":`.
+ *
  * Returns: (transfer none): the plugin's short name
  *
  * Since: 1.0
@@ -385,6 +395,8 @@ fj_plugin_info_get_name (FjPluginInfo *self)
 /**
  * fj_plugin_info_get_kind:
  * @self: a plugin info
+ *
+ * Gets what the plugin provides: a synthesizer, a policy or a tool.
  *
  * Returns: what the plugin provides
  *
@@ -402,6 +414,8 @@ fj_plugin_info_get_kind (FjPluginInfo *self)
  * fj_plugin_info_get_description:
  * @self: a plugin info
  *
+ * Gets the plugin's one-line description, as `forkjoin-tool plugins` shows it.
+ *
  * Returns: (transfer none): the one-line description
  *
  * Since: 1.0
@@ -417,6 +431,8 @@ fj_plugin_info_get_description (FjPluginInfo *self)
 /**
  * fj_plugin_info_get_path:
  * @self: a plugin info
+ *
+ * Gets the path of the module the plugin was loaded from.
  *
  * Returns: (transfer none) (nullable): the module's path, or %NULL for a type
  *   the program added itself
@@ -434,6 +450,8 @@ fj_plugin_info_get_path (FjPluginInfo *self)
 /**
  * fj_plugin_info_get_plugin_type:
  * @self: a plugin info
+ *
+ * Gets the type the registry creates for the plugin.
  *
  * Returns: the type the registry instantiates
  *

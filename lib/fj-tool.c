@@ -246,7 +246,7 @@ fj_tool_class_init (FjToolClass *klass)
    * Since: 1.0
    */
   properties[PROP_NAME] =
-    g_param_spec_string ("name", NULL, NULL,
+    g_param_spec_string ("name", NULL, "The tool's name as the model sees it",
                          NULL,
                          (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
@@ -258,7 +258,7 @@ fj_tool_class_init (FjToolClass *klass)
    * Since: 1.0
    */
   properties[PROP_DESCRIPTION] =
-    g_param_spec_string ("description", NULL, NULL,
+    g_param_spec_string ("description", NULL, "What the model is told the tool does",
                          NULL,
                          (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 

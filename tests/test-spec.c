@@ -947,6 +947,108 @@ test_spec_tool_errors (void)
                      "t.json:1:76: agents[0].tools[1]: a tool named \"echo\" is already in the list");
 }
 
+/* Of FjTool's own properties, a spec may set the name and the
+ * description (two read_file tools with different roots need two names);
+ * the input schema and the thread it runs on are the plugin's. */
+static int
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return g_strcmp0 (*(const char * const *) a, *(const char * const *) b);
+}
+
+static void
+assert_tool_options (FjPluginRegistry *registry,
+                     const char       *plugin,
+                     const char       *expected)
+{
+  g_autoptr(GListModel) infos = fj_plugin_registry_list (registry);
+  gboolean found = FALSE;
+
+  for (guint i = 0; i < g_list_model_get_n_items (infos); i++)
+    {
+      g_autoptr(FjPluginInfo) info = g_list_model_get_item (infos, i);
+      g_autoptr(GPtrArray) names = g_ptr_array_new ();
+      g_autofree char *joined = NULL;
+      JsonArray *options;
+
+      if (fj_plugin_info_get_kind (info) != FJ_PLUGIN_KIND_TOOL ||
+          g_strcmp0 (fj_plugin_info_get_name (info), plugin) != 0)
+        continue;
+
+      found = TRUE;
+      options = fj_plugin_info_get_options (info);
+      for (guint j = 0; j < json_array_get_length (options); j++)
+        {
+          JsonObject *option = json_array_get_object_element (options, j);
+          const char *name = json_object_get_string_member (option, "name");
+
+          g_ptr_array_add (names, (gpointer) name);
+          /* FjTool's two are described in the listing. */
+          if (g_str_equal (name, "name") || g_str_equal (name, "description"))
+            g_assert_cmpstr (json_object_get_string_member (option, "description"), !=, "");
+        }
+      g_ptr_array_sort (names, compare_names);
+      g_ptr_array_add (names, NULL);
+      joined = g_strjoinv (",", (char **) names->pdata);
+      g_assert_cmpstr (joined, ==, expected);
+    }
+
+  g_assert_true (found);
+}
+
+static void
+test_spec_tool_base_properties (void)
+{
+  static const char * const internal[] = { "input_schema", "main_thread" };
+  g_autofree char *text = dq ("{'agents': [{'name': 'a', 'tools': [{'plugin': 'echo',\n"
+                              " 'name': 'x', 'description': 'd', 'input_schema': '{}', 'main_thread': true,\n"
+                              " 'prefix': '>'}]}]}");
+  g_autofree char *renamed = dq ("{'agents': [{'name': 'a', 'tools': [{'plugin': 'echo', 'prefix': '>'},\n"
+                                 " {'plugin': 'echo', 'name': 'echo2', 'description': 'Echoes twice'}]}]}");
+  g_autoptr(FjSpec) spec = fj_spec_new (echo_only);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FjTool) first = NULL;
+  g_autoptr(FjTool) second = NULL;
+  GListModel *tools;
+
+  assert_tool_options (echo_only, "echo", "description,name,prefix");
+  if (fj_plugin_registry_lookup (shipped, FJ_PLUGIN_KIND_TOOL, "clock") != G_TYPE_INVALID)
+    assert_tool_options (shipped, "clock", "description,name,time_zone");
+  if (fj_plugin_registry_lookup (shipped, FJ_PLUGIN_KIND_TOOL, "read_file") != G_TYPE_INVALID)
+    assert_tool_options (shipped, "read_file", "description,max_bytes,name,root");
+
+  assert_spec_error_in (echo_only, text, -1,
+                        "t.json:2:35: agents[0].tools[0].input_schema: unknown option of the echo tool plugin; "
+                        "valid options: description, name, prefix\n"
+                        "t.json:2:57: agents[0].tools[0].main_thread: unknown option of the echo tool plugin; "
+                        "valid options: description, name, prefix");
+
+  for (guint i = 0; i < G_N_ELEMENTS (internal); i++)
+    {
+      g_autoptr(JsonObject) options = json_object_new ();
+      g_autoptr(GObject) tool = NULL;
+      g_autoptr(GError) create_error = NULL;
+
+      json_object_set_string_member (options, internal[i], "x");
+      tool = fj_plugin_registry_create (echo_only, FJ_PLUGIN_KIND_TOOL, "echo", options, &create_error);
+      g_assert_null (tool);
+      g_assert_error (create_error, FJ_ERROR, FJ_ERROR_PLUGIN);
+      g_assert_nonnull (strstr (create_error->message, internal[i]));
+    }
+
+  /* A renamed second copy of a tool loads, under its own name. */
+  fj_spec_load_from_data (spec, renamed, -1, "t.json", &error);
+  g_assert_no_error (error);
+  tools = fj_agent_get_tools (agent_at (spec, 0));
+  g_assert_cmpuint (g_list_model_get_n_items (tools), ==, 2);
+  first = g_list_model_get_item (tools, 0);
+  second = g_list_model_get_item (tools, 1);
+  g_assert_cmpstr (fj_tool_get_name (first), ==, "echo");
+  g_assert_cmpstr (fj_tool_get_name (second), ==, "echo2");
+  g_assert_cmpstr (fj_tool_get_description (second), ==, "Echoes twice");
+}
+
 static void
 test_spec_every_problem_at_once (void)
 {
@@ -1523,6 +1625,7 @@ main (int   argc,
   g_test_add_func ("/Forkjoin/Spec/runner-mode-errors", test_spec_runner_mode_errors);
   g_test_add_func ("/Forkjoin/Spec/plugin-errors", test_spec_plugin_errors);
   g_test_add_func ("/Forkjoin/Spec/tool-errors", test_spec_tool_errors);
+  g_test_add_func ("/Forkjoin/Spec/tool-base-properties", test_spec_tool_base_properties);
   g_test_add_func ("/Forkjoin/Spec/every-problem-at-once", test_spec_every_problem_at_once);
   g_test_add_func ("/Forkjoin/Spec/defaults", test_spec_defaults);
   g_test_add_func ("/Forkjoin/Spec/set-default-timeout", test_spec_set_default_timeout);

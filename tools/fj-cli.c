@@ -76,6 +76,16 @@ spec_loaded (FjSpec *spec)
   return spec;
 }
 
+void
+fj_cli_print_problems (const char *message)
+{
+  g_auto(GStrv) lines = g_strsplit (message, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (*lines[i] != '\0')
+      fj_cli_printerr ("%s", lines[i]);
+}
+
 FjSpec *
 fj_cli_load_spec (const char  *path,
                   GError     **error)

@@ -30,6 +30,10 @@ int fj_cmd_validate (int argc, char **argv);
 void              fj_cli_printerr        (const char   *format,
                                           ...) G_GNUC_PRINTF (1, 2);
 
+/* A spec error's problems (one per line in @message), each on its own
+ * line of stderr with the program's prefix, as validate prints them. */
+void              fj_cli_print_problems  (const char   *message);
+
 /* The default registry with its default directories loaded. */
 FjPluginRegistry *fj_cli_get_registry    (void);
 

@@ -771,16 +771,6 @@ print_json (FjSpec           *spec,
   fflush (stdout);
 }
 
-static void
-print_problems (const char *message)
-{
-  g_auto(GStrv) lines = g_strsplit (message, "\n", -1);
-
-  for (guint i = 0; lines[i] != NULL; i++)
-    if (*lines[i] != '\0')
-      fj_cli_printerr ("%s", lines[i]);
-}
-
 int
 fj_cmd_bench (int    argc,
               char **argv)
@@ -879,7 +869,7 @@ fj_cmd_bench (int    argc,
   spec = fj_cli_load_spec (spec_path, &error);
   if (spec == NULL)
     {
-      print_problems (error->message);
+      fj_cli_print_problems (error->message);
       status = FJ_EXIT_USAGE;
       goto out;
     }
@@ -919,7 +909,7 @@ fj_cmd_bench (int    argc,
 
     if (client == NULL)
       {
-        print_problems (error->message);
+        fj_cli_print_problems (error->message);
         status = FJ_EXIT_USAGE;
         goto out;
       }
@@ -983,7 +973,7 @@ fj_cmd_bench (int    argc,
             {
               if (bench.progress)
                 fprintf (stderr, "\r\033[K");
-              print_problems (error->message);
+              fj_cli_print_problems (error->message);
               /* Before the first run, a setup problem (credentials, the
                * scenario) is bad usage; later, a failure of this run. */
               status = (all->len == 1 && run == 0) ? FJ_EXIT_USAGE : FJ_EXIT_FAILED;

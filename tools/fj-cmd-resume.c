@@ -112,7 +112,7 @@ resume (FjRunOptions  *options,
   spec = fj_cli_load_spec (spec_path, &error);
   if (spec == NULL)
     {
-      fj_cli_printerr ("%s", error->message);
+      fj_cli_print_problems (error->message);
       return FJ_EXIT_USAGE;
     }
 

@@ -410,6 +410,7 @@ fj_run_execute (FjRunOptions *options,
   g_autoptr(GHashTable) kept = NULL;
   g_autoptr(FjForkJoinResult) result = NULL;
   g_autofree char *document = NULL;
+  g_autofree char *spec_path = NULL;
   FjReportContext context = { 0, };
   RunState state = { 0, };
   BatchContext batch_context = { 0, };
@@ -556,7 +557,10 @@ fj_run_execute (FjRunOptions *options,
       return FJ_EXIT_FAILED;
     }
 
-  context.spec_path = fj_spec_get_path (spec);
+  /* Absolute, so `resume RESULT.json` works from any directory. */
+  if (fj_spec_get_path (spec) != NULL)
+    spec_path = g_canonicalize_filename (fj_spec_get_path (spec), NULL);
+  context.spec_path = spec_path;
   context.spec_sha256 = fj_spec_get_sha256 (spec);
   context.synthesis_plugin = fj_spec_get_synthesis_plugin (spec);
   context.interrupted = state.n_interrupts > 0;
@@ -728,7 +732,7 @@ fj_cmd_run (int    argc,
   spec = fj_cli_load_spec (argv[1], &error);
   if (spec == NULL)
     {
-      fj_cli_printerr ("%s", error->message);
+      fj_cli_print_problems (error->message);
       fj_run_options_clear (&options);
       return FJ_EXIT_USAGE;
     }

@@ -15,16 +15,6 @@
  * the same plugins) without sending anything, and reports every problem,
  * one per line, as "FILE:LINE:COL: FIELD: message". */
 
-static void
-print_problems (const char *message)
-{
-  g_auto(GStrv) lines = g_strsplit (message, "\n", -1);
-
-  for (guint i = 0; lines[i] != NULL; i++)
-    if (*lines[i] != '\0')
-      fj_cli_printerr ("%s", lines[i]);
-}
-
 /* A URL for output, without any user:password@ part. */
 static char *
 shown_url (const char *url)
@@ -86,7 +76,7 @@ validate_one (const char *path)
   spec = fj_cli_load_spec (path, &error);
   if (spec == NULL)
     {
-      print_problems (error->message);
+      fj_cli_print_problems (error->message);
       return FALSE;
     }
 

@@ -325,6 +325,26 @@ def plugins_lists_every_shipped_plugin():
     options = {o["name"]: o for o in found["quorum"]["options"]}
     check(options.get("fail_fast", {}).get("default") is True, "quorum fail_fast: %r" % options)
     check(document["errors"] == [], "errors: %r" % document["errors"])
+    # Of FjTool's own properties, only the name and the description are
+    # options (and described); the input schema and thread are the plugin's.
+    check(sorted(o["name"] for o in found["read_file"]["options"]) ==
+          ["description", "max_bytes", "name", "root"],
+          "read_file options %r" % found["read_file"]["options"])
+    check(sorted(o["name"] for o in found["clock"]["options"]) == ["description", "name", "time_zone"],
+          "clock options %r" % found["clock"]["options"])
+    check(all(o["description"] for o in found["clock"]["options"]),
+          "clock options undescribed: %r" % found["clock"]["options"])
+
+    # ... and a spec cannot set them.
+    spec = write("tool-base-options.json", {
+        "input": "x",
+        "agents": [{"name": "a", "tools": [{"plugin": "clock", "main_thread": True}]}]})
+    proc = run("validate", spec)
+    expect_status(proc, 2, "validate a tool with main_thread")
+    check(re.search(r"%s:\d+:\d+: agents\[0\]\.tools\[0\]\.main_thread: unknown option of the "
+                    r"clock tool plugin; valid options: description, name, time_zone" % re.escape(spec),
+                    proc.stderr),
+          "stderr %r" % proc.stderr)
 
 
 @test
@@ -404,6 +424,30 @@ def validate_rejects_bad_specs_with_file_line_column():
     proc = run("validate", path("bad", "unknown-key.json"))
     check(re.search(r"unknown-key\.json:4:\d+: ", proc.stderr),
           "the unknown key is on line 4: %r" % proc.stderr)
+
+
+SPECS = os.path.join(SOURCE_ROOT, "tests", "specs")
+
+
+@test
+def bad_spec_corpus_gives_exact_messages():
+    # tests/specs/index.json, the corpus test-spec.c loads: each "error" is
+    # FjSpec's whole message for the file named by its base name, so the
+    # tool runs in that directory.  Every line of it is one problem on
+    # stderr, after the program name.
+    with open(os.path.join(SPECS, "index.json"), encoding="utf-8") as f:
+        corpus = json.load(f)["specs"]
+    check(len(corpus) >= 15, "only %d bad specs in the index" % len(corpus))
+    for entry in corpus:
+        expected = ["forkjoin-tool: " + line for line in entry["error"].split("\n")]
+        for args in (["validate", entry["file"]], ["run", "--simulate", entry["file"]]):
+            what = " ".join(args)
+            proc = subprocess.run([TOOL, *args], env=env(), cwd=SPECS, capture_output=True,
+                                  text=True, timeout=120, stdin=subprocess.DEVNULL)
+            expect_status(proc, 2, what)
+            check(proc.stderr.splitlines() == expected,
+                  "%s: stderr\n%s\nexpected\n%s" % (what, proc.stderr, "\n".join(expected)))
+            check(proc.stdout == "", "%s wrote to stdout: %r" % (what, proc.stdout[:200]))
 
 
 @test

@@ -366,6 +366,30 @@ def failed_run_exits_1():
 
 
 @test
+def failed_synthesis_exits_1():
+    # Every agent succeeds; the synthesizer's request gets an HTTP 400.
+    scenario = write("synthesis-400.json", {
+        "seed": 3, "latency": 0.05, "output_tokens": 20, "tokens_per_second": 0,
+        "agents": [{"name": "synthesizer", "match": "synthesi",
+                    "failures": [{"status": 400}]}]})
+    proc = run("run", "--simulate=" + scenario, Q3, "--json")
+    expect_status(proc, 1, "failed synthesis")
+    doc = json.loads(proc.stdout)
+    check(doc["status"] == "failed", "status %r" % doc["status"])
+    check([a["status"] for a in doc["agents"]] == ["success"] * 3,
+          "agent statuses %r" % [a["status"] for a in doc["agents"]])
+    check(isinstance(doc["error"], dict) and doc["error"]["code"] == "invalid-request" and
+          "HTTP 400" in doc["error"]["message"], "error %r" % doc["error"])
+    synthesis = doc["synthesis"]
+    check(isinstance(synthesis, dict) and synthesis["plugin"] == "llm" and
+          synthesis["status"] == "failed" and synthesis["output"] is None,
+          "synthesis %r" % synthesis)
+    check(synthesis["error"] == doc["error"], "synthesis error %r, document error %r"
+          % (synthesis["error"], doc["error"]))
+    check(synthesis["attempts"] == 1, "a 400 was retried: %r" % synthesis["attempts"])
+
+
+@test
 def text_output():
     proc = run("run", "--simulate=" + FAST_DEGRADED, Q3)
     expect_status(proc, 0, "text")
@@ -774,8 +798,55 @@ def sigint_prints_partial_results_and_exits_130():
 
 @test
 def sigint_twice_exits_130():
-    status, events, err = interrupt_after_started(["run", "--simulate=" + SLOW, Q3], n_signals=2)
-    check(status == 130, "exit status %r, stderr %r" % (status, err))
+    # The product cancels at once, so the second Ctrl-C needs a run that
+    # stays cancelling: tests/cli/slow-synthesizer.c, a synthesizer plugin
+    # that ignores its cancellable for 60 s.
+    spec = load_q3()
+    spec["synthesis"] = {"plugin": "test-slow"}
+    slow_synthesis = write("slow-synthesis.json", spec)
+    environ = env(FORKJOIN_PLUGIN_PATH=os.environ["FORKJOIN_PLUGIN_PATH"] + ":" +
+                  os.environ["FJ_TEST_PLUGIN_DIR"])
+    proc = subprocess.Popen([TOOL, "run", "--simulate=" + FAST, slow_synthesis, "--events"],
+                            env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, text=True)
+    timer = watchdog(proc)
+    try:
+        for line in proc.stdout:
+            if json.loads(line)["event"] == "synthesis_started":
+                break
+        else:
+            raise Failure("no synthesis_started; stderr %r" % proc.stderr.read())
+        # ... and only once the synthesizer really runs (it says so).
+        line = ""
+        while "test-slow: synthesizing" not in line:
+            line = proc.stderr.readline()
+            check(line != "", "the slow synthesizer never started")
+        proc.send_signal(signal.SIGINT)
+        first = ""
+        while "interrupted" not in first:
+            first = proc.stderr.readline()
+            check(first != "", "no message after the first Ctrl-C")
+        check(first.startswith("forkjoin-tool: interrupted: cancelling the run"),
+              "first Ctrl-C: %r" % first)
+        # Still cancelling: the synthesis holds the run for a minute.
+        time.sleep(0.5)
+        check(proc.poll() is None, "the run ended after one Ctrl-C (status %r)" % proc.returncode)
+        proc.send_signal(signal.SIGINT)
+        started = time.monotonic()
+        proc.wait(timeout=30)
+        elapsed = time.monotonic() - started
+        rest = proc.stderr.read()
+        proc.stdout.read()
+    finally:
+        timer.cancel()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+    check(proc.returncode == 130, "exit status %r, stderr %r" % (proc.returncode, rest))
+    check("forkjoin-tool: interrupted again: quitting" in rest, "second Ctrl-C: %r" % rest)
+    check(elapsed < 20, "the second Ctrl-C took %.1f s to quit" % elapsed)
 
 
 def run_with_pty_stderr(args, extra_env=None):
@@ -888,6 +959,57 @@ def resume_checks_the_spec():
     original = write("resume-original.json", load_q3())
     proc = run("resume", first, original, "--simulate=" + FAST, "--json")
     expect_status(proc, 0, "resume with the spec named")
+
+
+@test
+def resume_from_another_directory():
+    # The spec named relative to the run's directory: the result records it
+    # absolute, and resume finds it from anywhere.
+    workdir = path("resume-cwd")
+    elsewhere = path("resume-elsewhere")
+    os.makedirs(workdir, exist_ok=True)
+    os.makedirs(elsewhere, exist_ok=True)
+    spec = write(os.path.join("resume-cwd", "spec.json"), load_q3())
+    proc = subprocess.run([TOOL, "run", "--simulate=" + FAST_DEGRADED, "spec.json", "--json",
+                           "--output", "result.json"], cwd=workdir, env=env(),
+                          capture_output=True, text=True, timeout=120,
+                          stdin=subprocess.DEVNULL)
+    expect_status(proc, 0, "run with a relative spec path")
+    result = os.path.join(workdir, "result.json")
+    with open(result, encoding="utf-8") as f:
+        before = json.load(f)
+    check(os.path.isabs(before["spec"]["path"]) and os.path.samefile(before["spec"]["path"], spec),
+          "spec.path %r, expected %r" % (before["spec"]["path"], spec))
+
+    def resume_in(directory, result_arg):
+        return subprocess.run([TOOL, "resume", result_arg, "--simulate=" + FAST, "--json"],
+                              cwd=directory, env=env(), capture_output=True, text=True,
+                              timeout=120, stdin=subprocess.DEVNULL)
+
+    proc = resume_in(elsewhere, os.path.join("..", "resume-cwd", "result.json"))
+    expect_status(proc, 0, "resume from another directory")
+    after = json.loads(proc.stdout)
+    check(after["status"] == "complete", "resumed status %r" % after["status"])
+    check(after["spec"] == before["spec"], "spec changed: %r" % after["spec"])
+
+    # A result written before paths were absolute: its relative path is
+    # found beside the result when it is not there from the current
+    # directory.
+    before["spec"]["path"] = "spec.json"
+    old = write(os.path.join("resume-cwd", "old-result.json"), before)
+    proc = resume_in(elsewhere, old)
+    expect_status(proc, 0, "resume of an old result from another directory")
+    after = json.loads(proc.stdout)
+    check(after["status"] == "complete", "resumed status %r" % after["status"])
+    check(os.path.isabs(after["spec"]["path"]) and os.path.samefile(after["spec"]["path"], spec),
+          "spec.path %r, expected %r" % (after["spec"]["path"], spec))
+
+    # A spec of that name in the current directory wins, as before; this
+    # one is another spec, so its SHA-256 does not match.
+    write(os.path.join("resume-elsewhere", "spec.json"), {"input": "x", "agents": [{"name": "a"}]})
+    proc = resume_in(elsewhere, old)
+    expect_status(proc, 2, "resume with a spec.json in the current directory")
+    check("SHA-256" in proc.stderr, "message %r" % proc.stderr)
 
 
 @test
