@@ -498,6 +498,9 @@ fj_plugin_registry_add (FjPluginRegistry *self,
  * @kind: the kind
  * @name: a short name
  *
+ * Looks up the type a plugin registered under @name for @kind, whether a
+ * loaded module or the program itself added it.
+ *
  * Returns: the type registered as @name for @kind, or %G_TYPE_INVALID
  *
  * Since: 1.0

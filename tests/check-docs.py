@@ -18,7 +18,8 @@
 #  - every public type (G_DECLARE_*, typedef enum/struct), constant macro,
 #    property and signal has a doc comment; a signal's documents the
 #    instance and each parameter;
-#  - every doc comment has `Since:`;
+#  - every doc comment has `Since:`; a public function's says what it does
+#    in a sentence besides its parameters and tags;
 #  - a non-void function has `Returns:`; a pointer return says
 #    (transfer ...);
 #  - a GPtrArray, GArray, GList, GSList, GHashTable or GQueue return or
@@ -271,6 +272,8 @@ def check_function(fn, block, all_names):
         return ['no doc comment in lib/*.c']
     if 'Since' not in block.tags:
         problems.append('no Since:')
+    if not block.description.strip():
+        problems.append('no description: only parameters and tags')
     for ptype, pname in fn.params:
         if pname not in block.params:
             problems.append('@%s is not documented' % pname)

@@ -13,7 +13,8 @@
 # be served while a _sync call waits.  One thread serves both the async
 # runs (the main thread's GLib.MainLoop) and the _sync ones.
 #
-# With --quick only the core cases run (the valgrind wrapper uses it).
+# With --quick only the core cases run, for a quick look by hand; the
+# python-valgrind test runs every case.
 
 import gc
 import json
