@@ -839,18 +839,6 @@ limiter_notify_cb (gpointer    user_data,
 static void
 fj_client_init (FjClient *self)
 {
-  static gsize modules_loaded = 0;
-
-  /* The first connection of a process would load GIO's proxy resolver
-   * modules (a few milliseconds of dlopen) in the middle of a fan-out,
-   * holding up every request of the first wave: load them when the first
-   * client is made instead. */
-  if (g_once_init_enter (&modules_loaded))
-    {
-      g_proxy_resolver_get_default ();
-      g_once_init_leave (&modules_loaded, 1);
-    }
-
   g_mutex_init (&self->pools_lock);
   self->pools = g_ptr_array_new_with_free_func (session_pool_free);
   self->api_version = g_strdup (FJ_CLIENT_DEFAULT_API_VERSION);
