@@ -215,6 +215,7 @@ typedef struct
   gboolean           cache_pending;     /* writes an entry not readable yet */
   gboolean           limited;
   gint64             reserved_output;
+  gboolean           output_settled;  /* reserved_output given back */
   guint              output_sent;
 
   /* The reply. */
@@ -802,6 +803,42 @@ request_set_status (Request *req,
   soup_server_message_set_status (req->msg, status, NULL);
 }
 
+/* The reservation of max_tokens becomes what was really sent, once: when
+ * the response is complete (as the API's servers do when the generation
+ * ends), or when the request ends otherwise.  Not on libsoup's "finished",
+ * which may come after the client has read the whole reply: a client
+ * tracking the same budget would then be given the tokens back first. */
+static void
+request_settle_output (Request *req)
+{
+  FjSimulator *self = req->self;
+  double refund;
+  gint64 now;
+
+  if (!req->limited || req->output_settled)
+    return;
+  req->output_settled = TRUE;
+
+  g_mutex_lock (&self->lock);
+  refund = (double) req->reserved_output - req->output_sent;
+  now = g_get_monotonic_time ();
+  for (guint i = BUCKET_OUTPUT; i <= BUCKET_TOKENS; i++)
+    if (self->buckets[i].capacity > 0)
+      {
+        bucket_refill (&self->buckets[i], now);
+        self->buckets[i].level = MIN (self->buckets[i].capacity, self->buckets[i].level + refund);
+      }
+  g_mutex_unlock (&self->lock);
+}
+
+/* Everything of the response is handed to libsoup. */
+static void
+request_set_complete (Request *req)
+{
+  req->complete = TRUE;
+  request_settle_output (req);
+}
+
 static void
 request_resume (Request *req)
 {
@@ -821,7 +858,7 @@ respond_json (Request    *req,
   soup_message_headers_set_encoding (headers, SOUP_ENCODING_CONTENT_LENGTH);
   soup_server_message_set_response (req->msg, "application/json",
                                     SOUP_MEMORY_TAKE, body, strlen (body));
-  req->complete = TRUE;
+  request_set_complete (req);
   request_resume (req);
 }
 
@@ -1873,7 +1910,7 @@ stream_append_units (Request *req,
   else if (req->next_unit == req->units->len)
     {
       soup_message_body_complete (soup_server_message_get_response_body (req->msg));
-      req->complete = TRUE;
+      request_set_complete (req);
     }
 
   request_resume (req);
@@ -2449,6 +2486,7 @@ request_finish (Request    *req,
     return;
   req->finished = TRUE;
 
+  request_settle_output (req);
   request_clear_timer (req);
   request_unwatch (req);
   g_signal_handlers_disconnect_by_data (req->msg, req);
@@ -2471,19 +2509,6 @@ request_finish (Request    *req,
     }
   if (self->n_in_flight > 0)
     self->n_in_flight--;
-  if (req->limited)
-    {
-      /* The reservation of max_tokens becomes what was really sent. */
-      double refund = (double) req->reserved_output - req->output_sent;
-      gint64 now = g_get_monotonic_time ();
-
-      for (guint i = BUCKET_OUTPUT; i <= BUCKET_TOKENS; i++)
-        if (self->buckets[i].capacity > 0)
-          {
-            bucket_refill (&self->buckets[i], now);
-            self->buckets[i].level = MIN (self->buckets[i].capacity, self->buckets[i].level + refund);
-          }
-    }
   g_debug ("simulator: %s %s: %u %s (agent %s, attempt %u)",
            req->request_id,
            g_uri_get_path (soup_server_message_get_uri (req->msg)),
@@ -3234,7 +3259,7 @@ respond_typed (Request    *req,
   request_set_status (req, status);
   soup_message_headers_set_encoding (headers, SOUP_ENCODING_CONTENT_LENGTH);
   soup_server_message_set_response (req->msg, content_type, SOUP_MEMORY_TAKE, body, strlen (body));
-  req->complete = TRUE;
+  request_set_complete (req);
   request_resume (req);
 }
 
@@ -3679,7 +3704,7 @@ message_wrote_body_cb (SoupServerMessage *msg,
     {
       g_signal_handlers_disconnect_by_data (msg, req);
       request_unwatch (req);
-      req->complete = TRUE;
+      request_set_complete (req);
     }
   take_idle_connection (self, msg);
   if (req != NULL)
