@@ -117,6 +117,7 @@ typedef struct
 {
   SoupSession *session;
   guint        in_flight;
+  gboolean     no_proxy;    /* proxies off: the base URL was loopback */
 } SessionSlot;
 
 /* The sessions used from one GMainContext: a SoupSession delivers its
@@ -144,6 +145,7 @@ struct _FjClient
   guint64       max_line_length;
   gboolean      allow_insecure_http;
   gboolean      base_url_checked;  /* base_url passed fj_client_check_base_url() */
+  gboolean      base_url_loopback; /* its host is this machine */
   FjProvider    provider;
   gboolean      credentials_from_env;   /* ANTHROPIC_API_KEY/AUTH_TOKEN */
 
@@ -263,6 +265,50 @@ get_pool (FjClient     *self,
 /* The first session with a free connection, so that idle keep-alive
  * connections are reused and the number of connections stays close to the
  * peak number of requests in flight. */
+/* Whether @uri's host is this machine: "localhost" or a loopback address. */
+static gboolean
+uri_is_loopback (GUri *uri)
+{
+  g_autoptr(GInetAddress) address = NULL;
+  const char *host = g_uri_get_host (uri);
+
+  if (host == NULL || *host == '\0')
+    return FALSE;
+  if (g_ascii_strcasecmp (host, "localhost") == 0)
+    return TRUE;
+
+  address = g_inet_address_new_from_string (host);
+
+  return address != NULL && g_inet_address_get_is_loopback (address);
+}
+
+/* No proxy is ever right for this machine, and asking the resolver costs
+ * each new connection a round through the main loop (or libproxy's
+ * thread): a loopback base URL goes without.  Applies to the session's new
+ * connections. */
+static void
+session_set_no_proxy (SessionSlot *slot,
+                      gboolean     no_proxy)
+{
+  if (slot->no_proxy == no_proxy)
+    return;
+
+  slot->no_proxy = no_proxy;
+  if (no_proxy)
+    soup_session_set_proxy_resolver (slot->session, NULL);
+  else
+    soup_session_set_proxy_resolver (slot->session, g_proxy_resolver_get_default ());
+}
+
+/* Whether @base_url's host is this machine. */
+static gboolean
+base_url_is_loopback (const char *base_url)
+{
+  g_autoptr(GUri) uri = g_uri_parse (base_url, G_URI_FLAGS_NONE, NULL);
+
+  return uri != NULL && uri_is_loopback (uri);
+}
+
 static SessionSlot *
 acquire_slot (FjClient    *self,
               SessionPool *pool)
@@ -275,6 +321,7 @@ acquire_slot (FjClient    *self,
       if (slot->in_flight < self->connections_per_session)
         {
           slot->in_flight++;
+          session_set_no_proxy (slot, self->base_url_loopback);
           return slot;
         }
     }
@@ -286,6 +333,7 @@ acquire_slot (FjClient    *self,
                                                  NULL);
   if (self->tls_database != NULL)
     soup_session_set_tls_database (slot->session, self->tls_database);
+  session_set_no_proxy (slot, self->base_url_loopback);
   slot->in_flight = 1;
 
   g_mutex_lock (&self->pools_lock);
@@ -850,6 +898,7 @@ fj_client_init (FjClient *self)
   self->limiter = _fj_rate_limiter_new (limiter_notify_cb, self);
   self->base_url = normalize_base_url (g_getenv ("ANTHROPIC_BASE_URL") && *g_getenv ("ANTHROPIC_BASE_URL") ?
                                       g_getenv ("ANTHROPIC_BASE_URL") : FJ_CLIENT_DEFAULT_BASE_URL);
+  self->base_url_loopback = base_url_is_loopback (self->base_url);
   self->api_key = env_or_null ("ANTHROPIC_API_KEY");
   self->auth_token = env_or_null ("ANTHROPIC_AUTH_TOKEN");
   self->credentials_from_env = self->api_key != NULL || self->auth_token != NULL;
@@ -933,6 +982,7 @@ fj_client_set_base_url (FjClient   *self,
   g_free (self->base_url);
   self->base_url = g_steal_pointer (&url);
   self->base_url_checked = FALSE;
+  self->base_url_loopback = base_url_is_loopback (self->base_url);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BASE_URL]);
 }
 
@@ -1333,8 +1383,6 @@ gboolean
 fj_client_is_insecure (FjClient *self)
 {
   g_autoptr(GUri) uri = NULL;
-  g_autoptr(GInetAddress) address = NULL;
-  const char *host;
 
   g_return_val_if_fail (FJ_IS_CLIENT (self), TRUE);
 
@@ -1346,15 +1394,7 @@ fj_client_is_insecure (FjClient *self)
   if (g_ascii_strcasecmp (g_uri_get_scheme (uri), "http") != 0)
     return TRUE;
 
-  host = g_uri_get_host (uri);
-  if (host == NULL || *host == '\0')
-    return TRUE;
-  if (g_ascii_strcasecmp (host, "localhost") == 0)
-    return FALSE;
-
-  address = g_inet_address_new_from_string (host);
-
-  return address == NULL || !g_inet_address_get_is_loopback (address);
+  return !uri_is_loopback (uri);
 }
 
 /* The base URL for a message, without any user:password@ part. */
