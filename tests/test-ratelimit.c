@@ -313,6 +313,15 @@ test_limiter_cancel (void)
   " \"rate_limits\": {\"output_tokens_per_minute\": 3000}}"
 #define N_AGENTS 50
 
+/* The same with replies slow enough that the whole first burst reaches
+ * the server before any reply's headers can teach a client without limits
+ * the server's: on a slow machine (ASan) a 50 ms reply came back while
+ * connections were still being opened, the client learned the limit from
+ * it, and no 429 came. */
+#define LIMITED_SLOW_SCENARIO \
+  "{\"latency\": 0.4, \"output_tokens\": 20," \
+  " \"rate_limits\": {\"output_tokens_per_minute\": 3000}}"
+
 typedef struct
 {
   guint n_done;
@@ -425,7 +434,7 @@ paused_cb (FjClient   *client,
 static void
 test_no_client_limits (void)
 {
-  g_autoptr(FjSimulator) sim = fj_test_simulator_new (LIMITED_SCENARIO);
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new (LIMITED_SLOW_SCENARIO);
   g_autoptr(FjClient) shared = fj_test_client_new (sim);
   g_autoptr(FjClient) solo = fj_test_client_new (sim);
   Paused paused = { 0 };
