@@ -15,7 +15,6 @@
 #ifdef __linux__
 # include <poll.h>
 # include <sys/epoll.h>
-# include <sys/timerfd.h>
 # include <unistd.h>
 #endif
 
@@ -283,7 +282,6 @@ struct _FjSimulator
   /* The requests' timers: one source and a binary heap ordered by deadline
    * then scheduling order, rather than a GSource each. */
   GSource         *timer_source;
-  int              timer_fd;            /* wakes timer_source to the microsecond */
   GPtrArray       *timers;              /* Request */
   guint64          timer_seq;
 
@@ -1686,30 +1684,8 @@ timers_update_source (FjSimulator *self)
 
   if (self->timers->len > 0)
     ready = ((Request *) self->timers->pdata[0])->timer_deadline;
-  if (g_source_get_ready_time (self->timer_source) == ready)
-    return;
-
-  g_source_set_ready_time (self->timer_source, ready);
-#ifdef __linux__
-  /* The main loop's poll() counts whole milliseconds, rounded up: every
-   * reply would be up to a millisecond late, which a benchmark of 200 ms
-   * waves sees.  A timerfd (g_get_monotonic_time() is CLOCK_MONOTONIC)
-   * wakes it when the deadline is due. */
-  if (self->timer_fd >= 0)
-    {
-      struct itimerspec spec = { { 0, 0 }, { 0, 0 } };
-
-      if (ready >= 0)
-        {
-          spec.it_value.tv_sec = ready / G_USEC_PER_SEC;
-          spec.it_value.tv_nsec = (ready % G_USEC_PER_SEC) * 1000;
-          /* All zero would disarm it. */
-          if (ready == 0)
-            spec.it_value.tv_nsec = 1;
-        }
-      timerfd_settime (self->timer_fd, TFD_TIMER_ABSTIME, &spec, NULL);
-    }
-#endif
+  if (g_source_get_ready_time (self->timer_source) != ready)
+    g_source_set_ready_time (self->timer_source, ready);
 }
 
 static void
@@ -1769,17 +1745,6 @@ timers_dispatch (GSource     *source,
   FjSimulator *self = ((TimerSource *) source)->self;
   gint64 now = g_get_monotonic_time ();
   guint64 last_seq = self->timer_seq;
-
-#ifdef __linux__
-  if (self->timer_fd >= 0)
-    {
-      guint64 expirations;
-
-      /* Non-blocking: nothing to read when the ready time woke us. */
-      if (read (self->timer_fd, &expirations, sizeof expirations) < 0)
-        expirations = 0;
-    }
-#endif
 
   while (self->timers->len > 0)
     {
@@ -4157,7 +4122,6 @@ fj_simulator_init (FjSimulator *self)
   self->idle = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, idle_connection_free);
   self->adopted = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
   self->epoll_fd = -1;
-  self->timer_fd = -1;
   self->log = g_ptr_array_new_with_free_func (log_entry_unref);
   buckets_init (self);
 }
@@ -4360,9 +4324,6 @@ fj_simulator_start (FjSimulator  *self,
   g_source_set_static_name (self->timer_source, "[forkjoin] simulator timers");
   g_source_attach (self->timer_source, self->context);
 #ifdef __linux__
-  self->timer_fd = timerfd_create (CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-  if (self->timer_fd >= 0)
-    g_source_add_unix_fd (self->timer_source, self->timer_fd, G_IO_IN);
   self->epoll_fd = epoll_create1 (EPOLL_CLOEXEC);
   if (self->epoll_fd >= 0)
     {
@@ -4415,11 +4376,6 @@ fj_simulator_stop (FjSimulator *self)
   g_source_destroy (self->timer_source);
   g_clear_pointer (&self->timer_source, g_source_unref);
 #ifdef __linux__
-  if (self->timer_fd >= 0)
-    {
-      close (self->timer_fd);
-      self->timer_fd = -1;
-    }
   if (self->watch_source != NULL)
     {
       g_source_destroy (self->watch_source);
