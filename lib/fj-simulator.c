@@ -15,6 +15,7 @@
 #ifdef __linux__
 # include <poll.h>
 # include <sys/epoll.h>
+# include <sys/timerfd.h>
 # include <unistd.h>
 #endif
 
@@ -181,6 +182,7 @@ typedef struct
   GList             *link;
   GSourceFunc        timer_func;        /* NULL = no timer */
   gint64             timer_deadline;    /* monotonic µs */
+  gint64             arrived_at;        /* monotonic µs: see request_arrival_time() */
   guint64            timer_seq;
   guint              timer_index;       /* in self->timers */
   GSource           *watch;
@@ -284,6 +286,9 @@ struct _FjSimulator
   GSource         *timer_source;
   GPtrArray       *timers;              /* Request */
   guint64          timer_seq;
+  int              timer_fd;            /* Linux: wakes reply timers on time */
+  gpointer         timer_fd_tag;
+  gint64           timer_fd_deadline;   /* what it is set to; -1: disarmed */
 
   /* On Linux, the sockets of requests that wait are watched with epoll
    * behind one source, rather than one GSource (and poll fd) each. */
@@ -1677,15 +1682,46 @@ timers_sift_down (GPtrArray *timers,
   timers_set (timers, index, req);
 }
 
+static gboolean latency_cb (gpointer user_data);
+
+/* Sets the timerfd to @deadline (monotonic µs, -1 to disarm). */
+static void
+timer_fd_set (FjSimulator *self,
+              gint64       deadline)
+{
+#ifdef __linux__
+  struct itimerspec spec = { { 0, 0 }, { 0, 0 } };
+
+  if (self->timer_fd < 0 || self->timer_fd_deadline == deadline)
+    return;
+
+  self->timer_fd_deadline = deadline;
+  if (deadline >= 0)
+    {
+      /* g_get_monotonic_time() is CLOCK_MONOTONIC; all zero would disarm. */
+      spec.it_value.tv_sec = deadline / G_USEC_PER_SEC;
+      spec.it_value.tv_nsec = (deadline % G_USEC_PER_SEC) * 1000 + (deadline == 0);
+    }
+  timerfd_settime (self->timer_fd, TFD_TIMER_ABSTIME, &spec, NULL);
+#endif
+}
+
+/* The main loop's poll() counts whole milliseconds, rounded up, so a timer
+ * fires up to a millisecond late. For a reply's latency that is an error
+ * every request pays, and a benchmark of waves of requests adds it up wave
+ * after wave: on Linux, a timerfd wakes the source when the next timer is a
+ * reply's. Other timers (a stream's pace, faults) keep the main loop's
+ * milliseconds: a stream has one every few milliseconds, and a wake-up each
+ * cost a streaming simulator half as much CPU again. */
 static void
 timers_update_source (FjSimulator *self)
 {
-  gint64 ready = -1;
+  Request *next = self->timers->len > 0 ? self->timers->pdata[0] : NULL;
+  gint64 ready = next != NULL ? next->timer_deadline : -1;
 
-  if (self->timers->len > 0)
-    ready = ((Request *) self->timers->pdata[0])->timer_deadline;
   if (g_source_get_ready_time (self->timer_source) != ready)
     g_source_set_ready_time (self->timer_source, ready);
+  timer_fd_set (self, next != NULL && next->timer_func == latency_cb ? ready : -1);
 }
 
 static void
@@ -1710,10 +1746,12 @@ request_clear_timer (Request *req)
     timers_update_source (req->self);
 }
 
+/* Calls @func @seconds after @from (monotonic µs). */
 static void
-request_schedule (Request     *req,
-                  double       seconds,
-                  GSourceFunc  func)
+request_schedule_from (Request     *req,
+                       gint64       from,
+                       double       seconds,
+                       GSourceFunc  func)
 {
   FjSimulator *self = req->self;
   /* Whole milliseconds, as g_timeout_source_new() counts them. */
@@ -1721,12 +1759,20 @@ request_schedule (Request     *req,
 
   request_clear_timer (req);
   req->timer_func = func;
-  req->timer_deadline = g_get_monotonic_time () + (gint64) ms * 1000;
+  req->timer_deadline = from + (gint64) ms * 1000;
   req->timer_seq = ++self->timer_seq;
   g_ptr_array_add (self->timers, req);
   timers_sift_up (self->timers, self->timers->len - 1);
   if (req->timer_index == 0)
     timers_update_source (self);
+}
+
+static void
+request_schedule (Request     *req,
+                  double       seconds,
+                  GSourceFunc  func)
+{
+  request_schedule_from (req, g_get_monotonic_time (), seconds, func);
 }
 
 /* Fires the timers that are due, in order; those their callbacks schedule
@@ -1745,6 +1791,18 @@ timers_dispatch (GSource     *source,
   FjSimulator *self = ((TimerSource *) source)->self;
   gint64 now = g_get_monotonic_time ();
   guint64 last_seq = self->timer_seq;
+
+#ifdef __linux__
+  if (self->timer_fd_tag != NULL &&
+      (g_source_query_unix_fd (source, self->timer_fd_tag) & G_IO_IN) != 0)
+    {
+      guint64 expirations;
+
+      if (read (self->timer_fd, &expirations, sizeof expirations) < 0)
+        expirations = 0;
+      self->timer_fd_deadline = -1;
+    }
+#endif
 
   while (self->timers->len > 0)
     {
@@ -2527,6 +2585,20 @@ set_request_id (SoupServerMessage *msg,
   soup_message_headers_replace (soup_server_message_get_response_headers (msg), "request-id", request_id);
 }
 
+/* When the request arrived: the time the main loop saw its last bytes,
+ * which is the time of the poll whose dispatch is handling it. Requests
+ * that arrive together are handled one after the other, but at the API they
+ * would wait for no one: a request's latency counts from here, not from
+ * the end of its turn, so that a burst's last request is not late by the
+ * time the simulator spent on the others. */
+static gint64
+request_arrival_time (void)
+{
+  GSource *source = g_main_current_source ();
+
+  return source != NULL ? g_source_get_time (source) : g_get_monotonic_time ();
+}
+
 static Request *
 request_new (FjSimulator       *self,
              SoupServerMessage *msg)
@@ -2534,6 +2606,7 @@ request_new (FjSimulator       *self,
   Request *req = g_new0 (Request, 1);
 
   req->self = self;
+  req->arrived_at = request_arrival_time ();
   req->msg = g_object_ref (msg);
   g_object_set_data (G_OBJECT (msg), "fj-simulator-request", req);
   req->watch_fd = -1;
@@ -2555,7 +2628,7 @@ request_new (FjSimulator       *self,
   self->n_requests++;
   self->n_in_flight++;
   self->max_in_flight = MAX (self->max_in_flight, self->n_in_flight);
-  req->entry->arrival_ms = elapsed_ms (self);
+  req->entry->arrival_ms = (req->arrived_at - self->started_at) / 1000.0;
   g_ptr_array_add (self->log, g_atomic_rc_box_acquire (req->entry));
   /* Until the request names its agent, its id comes from its position;
    * request_ensure_id() computes it only for requests that never do. */
@@ -2907,7 +2980,7 @@ handle_messages (FjSimulator *self,
   soup_server_message_pause (msg);
   req->paused = TRUE;
   request_watch (req);
-  request_schedule (req, req->latency, latency_cb);
+  request_schedule_from (req, req->arrived_at, req->latency, latency_cb);
 }
 
 /* Message Batches */
@@ -3961,8 +4034,11 @@ fj_simulator_class_init (FjSimulatorClass *klass)
   /**
    * FjSimulator:latency:
    *
-   * Seconds before a reply starts (its headers are sent), for agents
-   * without an override. A scenario's `latency` sets it.
+   * Seconds from a request's arrival to the start of its reply (its
+   * headers are sent), for agents without an override. A scenario's
+   * `latency` sets it. Requests that arrive together do not wait for each
+   * other: each one's latency counts from the moment the simulator's main
+   * loop saw it.
    *
    * Since: 1.0
    */
@@ -4122,6 +4198,7 @@ fj_simulator_init (FjSimulator *self)
   self->idle = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, idle_connection_free);
   self->adopted = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
   self->epoll_fd = -1;
+  self->timer_fd = -1;
   self->log = g_ptr_array_new_with_free_func (log_entry_unref);
   buckets_init (self);
 }
@@ -4322,6 +4399,12 @@ fj_simulator_start (FjSimulator  *self,
   self->timer_source = g_source_new (&timer_source_funcs, sizeof (TimerSource));
   ((TimerSource *) self->timer_source)->self = self;
   g_source_set_static_name (self->timer_source, "[forkjoin] simulator timers");
+#ifdef __linux__
+  self->timer_fd = timerfd_create (CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  self->timer_fd_deadline = -1;
+  if (self->timer_fd >= 0)
+    self->timer_fd_tag = g_source_add_unix_fd (self->timer_source, self->timer_fd, G_IO_IN);
+#endif
   g_source_attach (self->timer_source, self->context);
 #ifdef __linux__
   self->epoll_fd = epoll_create1 (EPOLL_CLOEXEC);
@@ -4376,6 +4459,12 @@ fj_simulator_stop (FjSimulator *self)
   g_source_destroy (self->timer_source);
   g_clear_pointer (&self->timer_source, g_source_unref);
 #ifdef __linux__
+  if (self->timer_fd >= 0)
+    {
+      close (self->timer_fd);
+      self->timer_fd = -1;
+      self->timer_fd_tag = NULL;
+    }
   if (self->watch_source != NULL)
     {
       g_source_destroy (self->watch_source);
