@@ -19,6 +19,7 @@ static double latency = 0.2;
 static int output_tokens = 60;
 static double tokens_per_second;
 static char *scenario;
+static char *log_file;
 
 static const GOptionEntry entries[] = {
   { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Port (default: any free one)", "N" },
@@ -26,6 +27,8 @@ static const GOptionEntry entries[] = {
   { "output-tokens", 't', 0, G_OPTION_ARG_INT, &output_tokens, "Tokens per reply (60)", "N" },
   { "tokens-per-second", 'r', 0, G_OPTION_ARG_DOUBLE, &tokens_per_second, "Streaming pace (0: at once)", "R" },
   { "scenario", 's', 0, G_OPTION_ARG_FILENAME, &scenario, "A scenario file", "FILE" },
+  { "log", 0, 0, G_OPTION_ARG_FILENAME, &log_file,
+    "Write the whole statistics, with the per-request log, to FILE on exit", "FILE" },
   { NULL }
 };
 
@@ -97,6 +100,13 @@ main (int   argc,
 
   /* The per-request log is large: print the counters only. */
   stats = fj_simulator_get_stats (sim);
+  if (log_file != NULL)
+    {
+      g_autofree char *full = json_to_string (stats, FALSE);
+
+      if (!g_file_set_contents (log_file, full, -1, &error))
+        g_printerr ("fj-bench-sim: %s\n", error->message);
+    }
   object = json_node_get_object (stats);
   json_object_remove_member (object, "log");
   json_object_remove_member (object, "agents");
