@@ -289,6 +289,7 @@ struct _FjSimulator
   int              timer_fd;            /* Linux: wakes reply timers on time */
   gpointer         timer_fd_tag;
   gint64           timer_fd_deadline;   /* what it is set to; -1: disarmed */
+  gboolean         firing_timers;       /* in timers_dispatch(), which sets both at its end */
 
   /* On Linux, the sockets of requests that wait are watched with epoll
    * behind one source, rather than one GSource (and poll fd) each. */
@@ -1719,6 +1720,8 @@ timers_update_source (FjSimulator *self)
   Request *next = self->timers->len > 0 ? self->timers->pdata[0] : NULL;
   gint64 ready = next != NULL ? next->timer_deadline : -1;
 
+  if (self->firing_timers)
+    return;
   if (g_source_get_ready_time (self->timer_source) != ready)
     g_source_set_ready_time (self->timer_source, ready);
   timer_fd_set (self, next != NULL && next->timer_func == latency_cb ? ready : -1);
@@ -1804,6 +1807,7 @@ timers_dispatch (GSource     *source,
     }
 #endif
 
+  self->firing_timers = TRUE;
   while (self->timers->len > 0)
     {
       Request *req = self->timers->pdata[0];
@@ -1814,6 +1818,7 @@ timers_dispatch (GSource     *source,
       request_clear_timer (req);
       func (req);
     }
+  self->firing_timers = FALSE;
 
   timers_update_source (self);
   return G_SOURCE_CONTINUE;
