@@ -262,9 +262,6 @@ get_pool (FjClient     *self,
   return pool;
 }
 
-/* The first session with a free connection, so that idle keep-alive
- * connections are reused and the number of connections stays close to the
- * peak number of requests in flight. */
 /* Whether @uri's host is this machine: "localhost" or a loopback address. */
 static gboolean
 uri_is_loopback (GUri *uri)
@@ -309,6 +306,9 @@ base_url_is_loopback (const char *base_url)
   return uri != NULL && uri_is_loopback (uri);
 }
 
+/* The first session with a free connection, so that idle keep-alive
+ * connections are reused and the number of connections stays close to the
+ * peak number of requests in flight. */
 static SessionSlot *
 acquire_slot (FjClient    *self,
               SessionPool *pool)

@@ -1717,11 +1717,14 @@ timer_fd_set (FjSimulator *self,
 static void
 timers_update_source (FjSimulator *self)
 {
-  Request *next = self->timers->len > 0 ? self->timers->pdata[0] : NULL;
-  gint64 ready = next != NULL ? next->timer_deadline : -1;
+  Request *next;
+  gint64 ready;
 
   if (self->firing_timers)
     return;
+
+  next = self->timers->len > 0 ? self->timers->pdata[0] : NULL;
+  ready = next != NULL ? next->timer_deadline : -1;
   if (g_source_get_ready_time (self->timer_source) != ready)
     g_source_set_ready_time (self->timer_source, ready);
   timer_fd_set (self, next != NULL && next->timer_func == latency_cb ? ready : -1);
