@@ -265,6 +265,41 @@ append_modes (GString    *out,
   g_string_append (out, ".\n");
 }
 
+/* What running the agents at once gained: the fork's wall time (the run's
+ * less its synthesis) against the sum of the agents' durations, which is
+ * about what they would take one after another.  Only agents that ran in
+ * this run count; with fewer than two there is nothing to compare. */
+static void
+append_parallel_gain (GString                *out,
+                      FjForkJoinResult       *result,
+                      const FjReportContext  *context)
+{
+  GPtrArray *results = fj_fork_join_result_get_results (result);
+  FjAgentResult *synthesis = fj_fork_join_result_get_synthesis_result (result);
+  double wall = fj_fork_join_result_get_wall_time (result);
+  double sum = 0;
+  guint n_ran = 0;
+
+  for (guint i = 0; i < results->len; i++)
+    {
+      FjAgentResult *agent = g_ptr_array_index (results, i);
+      double duration = fj_agent_result_get_duration (agent);
+
+      if (is_kept (context, agent) || duration <= 0)
+        continue;
+      sum += duration;
+      n_ran++;
+    }
+
+  if (synthesis != NULL)
+    wall -= fj_agent_result_get_duration (synthesis);
+  if (n_ran < 2 || wall <= 0)
+    return;
+
+  g_string_append_printf (out, "  The %u agents ran in %.2f s, against %.2f s one after another (%.1f %s faster).\n",
+                          n_ran, wall, sum, sum / wall, utf8_output () ? "×" : "x");
+}
+
 /* An agent's name in the text report, with its client's when the spec
  * has several ("drafter [local]"). */
 static char *
@@ -369,6 +404,7 @@ fj_report_format_text (FjForkJoinResult      *result,
         }
     }
 
+  append_parallel_gain (out, result, context);
   g_string_append (out, "\n");
 
   if (plugin != NULL)

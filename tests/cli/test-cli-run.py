@@ -399,6 +399,15 @@ def text_output():
         check(re.search(r"%s\s+(success|failed)\s+\d+\.\d\d s\s+1 attempt" % name, out),
               "no status line for %s:\n%s" % (name, out))
     check(re.search(r"\$0\.\d+", out), "no cost")
+    # The fork's wall time against the agents' durations added up.
+    durations = [float(d) for d in re.findall(r"(?:success|failed)\s+(\d+\.\d\d) s", out)]
+    gain = re.search(r"The 3 agents ran in (\d+\.\d\d) s, against (\d+\.\d\d) s one after another "
+                     r"\((\d+\.\d) . faster\)", out)
+    check(gain, "no parallel gain line:\n%s" % out)
+    check(abs(float(gain.group(2)) - sum(durations)) < 0.02,
+          "the sum %s is not the agents' %r" % (gain.group(2), durations))
+    # Timing is the runner tests' (a loaded machine stretches 50 ms agents).
+    check(float(gain.group(1)) > 0, "no fork wall time: %s" % gain.group(0))
     check("Synthesis (llm)" in out, "no synthesis heading")
     check(re.search(r"Missing perspectives:\s+- technical-analyst", out), "missing not listed")
     check("invalid" in out.lower(), "the failed agent's error is not shown")
