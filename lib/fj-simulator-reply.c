@@ -410,17 +410,84 @@ cache_walk_content (CacheWalk  *walk,
     cache_walk_block (walk, tag, content);
 }
 
+static gboolean
+marks_breakpoint (JsonNode *block)
+{
+  JsonNode *cache_control;
+
+  if (block == NULL || !JSON_NODE_HOLDS_OBJECT (block))
+    return FALSE;
+  cache_control = json_object_get_member (json_node_get_object (block), "cache_control");
+  return cache_control != NULL && !JSON_NODE_HOLDS_NULL (cache_control);
+}
+
+static gboolean
+content_marks_breakpoint (JsonNode *content)
+{
+  if (content != NULL && JSON_NODE_HOLDS_ARRAY (content))
+    {
+      JsonArray *array = json_node_get_array (content);
+
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        if (marks_breakpoint (json_array_get_element (array, i)))
+          return TRUE;
+      return FALSE;
+    }
+  return marks_breakpoint (content);
+}
+
+/* Whether the request has a cache breakpoint anywhere parse_cache_prefix()
+ * looks: most have none, and need no serialisation of their prefix. */
+static gboolean
+has_cache_breakpoint (JsonObject *root)
+{
+  JsonNode *node;
+
+  node = json_object_get_member (root, "cache_control");
+  if (node != NULL && !JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+
+  node = json_object_get_member (root, "tools");
+  if (node != NULL && JSON_NODE_HOLDS_ARRAY (node) && content_marks_breakpoint (node))
+    return TRUE;
+
+  if (content_marks_breakpoint (json_object_get_member (root, "system")))
+    return TRUE;
+
+  node = json_object_get_member (root, "messages");
+  if (node != NULL && JSON_NODE_HOLDS_ARRAY (node))
+    {
+      JsonArray *messages = json_node_get_array (node);
+
+      for (guint i = 0; i < json_array_get_length (messages); i++)
+        {
+          JsonObject *message = json_array_get_object_element (messages, i);
+
+          if (content_marks_breakpoint (json_object_get_member (message, "content")))
+            return TRUE;
+        }
+    }
+
+  return FALSE;
+}
+
 /* Finds the last cache breakpoint in the order tools, system, messages
  * and sets the key and size of the prefix up to and including it. */
 static void
 parse_cache_prefix (FjSimRequest *request,
                     JsonObject   *root)
 {
-  g_autoptr(GString) out = g_string_new (NULL);
-  CacheWalk walk = { out, 0, NULL };
+  g_autoptr(GString) out = NULL;
+  CacheWalk walk = { NULL, 0, NULL };
   JsonNode *node;
   JsonNode *top;
   gsize header;
+
+  if (!has_cache_breakpoint (root))
+    return;
+
+  out = g_string_new (NULL);
+  walk.out = out;
 
   g_string_append (out, request->model);
   g_string_append_c (out, '\n');
