@@ -26,7 +26,12 @@
  * This stream (a GMemoryInputStream, so seekable and pollable as before)
  * answers read_async() at once, from memory: nothing can block, and the
  * splice writes the body straight after the headers.  A cancelled read
- * goes the usual GTask way. */
+ * goes the usual GTask way.
+ *
+ * close_async() stays GMemoryInputStream's, answered on a later iteration:
+ * GIO's splice goes on using its task after it asks for the close, so a
+ * close that answered at once would let the splice's callback free that
+ * task first. */
 
 struct _FjBodyStream
 {

@@ -11,6 +11,7 @@
 
 #include <glib/gstdio.h>
 
+#include "fj-body-stream-private.h"
 #include "fj-message-private.h"
 #include "fj-test-utils.h"
 
@@ -694,6 +695,70 @@ test_send_sync (void)
   g_assert_cmpuint (fj_client_get_n_sessions (client), ==, 0);
 }
 
+typedef struct
+{
+  guint    n_calls;
+  gssize   n_read;
+  gboolean closed;
+  GError  *error;
+} BodyStreamData;
+
+static void
+body_read_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  BodyStreamData *data = user_data;
+
+  data->n_calls++;
+  data->n_read = g_input_stream_read_finish (G_INPUT_STREAM (object), result, &data->error);
+}
+
+static void
+body_close_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  BodyStreamData *data = user_data;
+
+  data->n_calls++;
+  data->closed = g_input_stream_close_finish (G_INPUT_STREAM (object), result, &data->error);
+}
+
+/* The request body answers reads at once, so that libsoup writes it with
+ * the headers rather than on the next main-loop iteration. */
+static void
+test_body_stream (void)
+{
+  g_autoptr(GBytes) bytes = g_bytes_new_static ("{\"model\":\"m\"}", 13);
+  g_autoptr(GInputStream) stream = _fj_body_stream_new (bytes);
+  BodyStreamData data = { 0 };
+  char buffer[64];
+
+  g_input_stream_read_async (stream, buffer, sizeof buffer, G_PRIORITY_DEFAULT, NULL,
+                             body_read_cb, &data);
+  g_assert_cmpuint (data.n_calls, ==, 1);
+  g_assert_no_error (data.error);
+  g_assert_cmpint (data.n_read, ==, 13);
+  g_assert_cmpmem (buffer, 13, "{\"model\":\"m\"}", 13);
+
+  g_input_stream_read_async (stream, buffer, sizeof buffer, G_PRIORITY_DEFAULT, NULL,
+                             body_read_cb, &data);
+  g_assert_cmpuint (data.n_calls, ==, 2);
+  g_assert_cmpint (data.n_read, ==, 0);
+
+  /* Closing is GMemoryInputStream's, on a later iteration: GIO's splice
+   * goes on using its task after it asks for the close, so the close must
+   * not answer before it returns. */
+  g_input_stream_close_async (stream, G_PRIORITY_DEFAULT, NULL, body_close_cb, &data);
+  g_assert_cmpuint (data.n_calls, ==, 2);
+  while (data.n_calls == 2)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_no_error (data.error);
+  g_assert_true (data.closed);
+  g_assert_true (g_input_stream_is_closed (stream));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -721,6 +786,7 @@ main (int   argc,
   g_test_add_func ("/Forkjoin/Client/https", test_https);
   g_test_add_func ("/Forkjoin/Client/send-sync", test_send_sync);
   g_test_add_func ("/Forkjoin/Client/insecure-http", test_insecure_http);
+  g_test_add_func ("/Forkjoin/Client/body-stream", test_body_stream);
 
   return g_test_run ();
 }
