@@ -15,6 +15,7 @@
 #ifdef __linux__
 # include <poll.h>
 # include <sys/epoll.h>
+# include <sys/socket.h>
 # include <sys/timerfd.h>
 # include <unistd.h>
 #endif
@@ -294,6 +295,9 @@ struct _FjSimulator
   /* On Linux, the sockets of requests that wait are watched with epoll
    * behind one source, rather than one GSource (and poll fd) each. */
   int              epoll_fd;
+  gboolean         kernel_arrivals;     /* connections have SO_TIMESTAMPNS */
+  gint64           adopted_arrival;     /* the kernel's arrival time of the request of a
+                                         * connection being handed back to libsoup; 0: none */
   GSource         *watch_source;
   GHashTable      *watched;             /* watch id → Request */
   guint64          watch_seq;
@@ -2316,6 +2320,8 @@ unwrap_stream (GIOStream *stream)
   return base;
 }
 
+static gint64 request_arrival_time (FjSimulator *self);
+
 static void
 take_idle_connection (FjSimulator       *self,
                       SoupServerMessage *msg)
@@ -2355,6 +2361,50 @@ take_idle_connection (FjSimulator       *self,
   g_hash_table_insert (self->idle, &idle->watch_id, idle);
 }
 
+/* When the bytes waiting on @socket arrived (the last of them, in
+ * monotonic µs), from the kernel's receive timestamps (the listening
+ * socket asked for them, and its connections inherit that); 0 when there
+ * are none.  They are only peeked at: libsoup reads them next. */
+static gint64
+idle_connection_arrival (FjSimulator *self,
+                         GSocket     *socket,
+                         gint64       poll_time)
+{
+  char buffer[16384];
+  union { char buf[CMSG_SPACE (sizeof (struct timespec))]; struct cmsghdr align; } control;
+  struct iovec iov = { buffer, sizeof buffer };
+  struct msghdr message = { 0 };
+  gint64 arrival;
+
+  if (!self->kernel_arrivals)
+    return 0;
+
+  message.msg_iov = &iov;
+  message.msg_iovlen = 1;
+  message.msg_control = control.buf;
+  message.msg_controllen = sizeof control.buf;
+  if (recvmsg (g_socket_get_fd (socket), &message, MSG_PEEK | MSG_DONTWAIT) <= 0)
+    return 0;
+
+  for (struct cmsghdr *cmsg = CMSG_FIRSTHDR (&message); cmsg != NULL; cmsg = CMSG_NXTHDR (&message, cmsg))
+    {
+      struct timespec stamp;
+
+      if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_TIMESTAMPNS)
+        continue;
+      memcpy (&stamp, CMSG_DATA (cmsg), sizeof stamp);
+      /* The stamp is on the real-time clock. */
+      arrival = g_get_monotonic_time () - g_get_real_time () +
+                (gint64) stamp.tv_sec * G_USEC_PER_SEC + stamp.tv_nsec / 1000;
+      /* Never after the poll that saw it, and never absurdly before. */
+      if (arrival > poll_time || arrival < poll_time - 10 * G_USEC_PER_SEC)
+        return 0;
+      return arrival;
+    }
+
+  return 0;
+}
+
 static void
 idle_connection_event (FjSimulator    *self,
                        IdleConnection *idle,
@@ -2374,11 +2424,14 @@ idle_connection_event (FjSimulator    *self,
     {
       g_hash_table_replace (self->adopted, GUINT_TO_POINTER (address_port (idle->remote)),
                             g_object_ref (idle->socket));
+      /* libsoup reads the request and calls the handler in here. */
+      self->adopted_arrival = idle_connection_arrival (self, idle->socket, request_arrival_time (NULL));
       if (!soup_server_accept_iostream (self->server, idle->stream, idle->local, idle->remote, &error))
         {
           g_debug ("simulator: cannot hand a connection back to libsoup: %s", error->message);
           g_io_stream_close (idle->stream, NULL, NULL);
         }
+      self->adopted_arrival = 0;
     }
 
   idle_connection_free (idle);
@@ -2593,16 +2646,21 @@ set_request_id (SoupServerMessage *msg,
   soup_message_headers_replace (soup_server_message_get_response_headers (msg), "request-id", request_id);
 }
 
-/* When the request arrived: the time the main loop saw its last bytes,
- * which is the time of the poll whose dispatch is handling it. Requests
- * that arrive together are handled one after the other, but at the API they
- * would wait for no one: a request's latency counts from here, not from
- * the end of its turn, so that a burst's last request is not late by the
- * time the simulator spent on the others. */
+/* When the request arrived.  Requests that arrive together are handled
+ * one after the other, but at the API they would wait for no one: a
+ * request's latency counts from here, not from the end of its turn, so
+ * that a burst's last request is not late by the time the simulator spent
+ * on the others.  On a kept-alive connection (Linux) it is the kernel's
+ * receive time of the request's last bytes, so that it is not late by the
+ * simulator's work before its poll either; else the time of the poll
+ * whose dispatch is handling it. */
 static gint64
-request_arrival_time (void)
+request_arrival_time (FjSimulator *self)
 {
   GSource *source = g_main_current_source ();
+
+  if (self != NULL && self->adopted_arrival != 0)
+    return self->adopted_arrival;
 
   return source != NULL ? g_source_get_time (source) : g_get_monotonic_time ();
 }
@@ -2614,7 +2672,7 @@ request_new (FjSimulator       *self,
   Request *req = g_new0 (Request, 1);
 
   req->self = self;
-  req->arrived_at = request_arrival_time ();
+  req->arrived_at = request_arrival_time (self);
   req->msg = g_object_ref (msg);
   g_object_set_data (G_OBJECT (msg), "fj-simulator-request", req);
   req->watch_fd = -1;
@@ -4045,8 +4103,9 @@ fj_simulator_class_init (FjSimulatorClass *klass)
    * Seconds from a request's arrival to the start of its reply (its
    * headers are sent), for agents without an override. A scenario's
    * `latency` sets it. Requests that arrive together do not wait for each
-   * other: each one's latency counts from the moment the simulator's main
-   * loop saw it.
+   * other: each one's latency counts from its arrival, which on Linux is
+   * the kernel's receive time for a request on a kept-alive connection,
+   * and otherwise the moment the simulator's main loop saw it.
    *
    * Since: 1.0
    */
@@ -4383,6 +4442,11 @@ fj_simulator_start (FjSimulator  *self,
   g_socket_set_listen_backlog (socket, 4096);
   if (!g_socket_listen (socket, error))
     return FALSE;
+#ifdef __linux__
+  /* Receive times, for the latency of requests on kept-alive connections
+   * (idle_connection_arrival()). */
+  self->kernel_arrivals = g_socket_set_option (socket, SOL_SOCKET, SO_TIMESTAMPNS, 1, NULL);
+#endif
 
   soup_server_add_handler (server, NULL, server_handler_cb, self, NULL);
   g_signal_connect (server, "request-started", G_CALLBACK (request_started_cb), self);

@@ -2062,6 +2062,9 @@ typedef struct
   gboolean  tls;
   char     *body;
   char     *failure;
+  gboolean  hold;              /* after the first exchange, wait for go */
+  gboolean  go;
+  guint     n_done;            /* exchanges done */
   gboolean  done;
 } RawClient;
 
@@ -2150,7 +2153,12 @@ raw_client_thread (gpointer data)
   if (connection == NULL)
     rc->failure = g_strdup_printf ("connect: %s", error->message);
   for (guint i = 0; connection != NULL && rc->failure == NULL && i < 3; i++)
-    rc->failure = raw_exchange (G_IO_STREAM (connection), rc->body);
+    {
+      rc->failure = raw_exchange (G_IO_STREAM (connection), rc->body);
+      g_atomic_int_inc (&rc->n_done);
+      while (rc->hold && !g_atomic_int_get (&rc->go))
+        g_usleep (1000);
+    }
   if (connection != NULL)
     g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
   g_atomic_int_set (&rc->done, TRUE);
@@ -2211,6 +2219,59 @@ test_idle_connection_closed (void)
   check_idle_connection_closed (sim, FALSE);
   /* And again on a new connection, after the first was handled. */
   check_idle_connection_closed (sim, FALSE);
+}
+
+/* The latency of a request on a kept-alive connection counts from when
+ * its bytes arrived, even when the simulator's main loop gets to them
+ * later (Linux: the kernel's receive time). */
+static void
+test_arrival_time (void)
+{
+#ifdef __linux__
+  g_autoptr(FjSimulator) sim = fj_test_simulator_new ("{\"latency\": 0}");
+  g_autoptr(JsonNode) stats = NULL;
+  JsonArray *log;
+  guint pause_ms = 400 * fj_test_time_scale ();
+  RawClient rc = { 0 };
+  GThread *thread;
+  double finished;
+  double arrived;
+
+  rc.port = fj_simulator_get_port (sim);
+  rc.body = request_body (MARKET_SYSTEM, QUESTION, FALSE);
+  rc.hold = TRUE;
+  thread = g_thread_new ("raw-client", raw_client_thread, &rc);
+  while (g_atomic_int_get (&rc.n_done) == 0 && !g_atomic_int_get (&rc.done))
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  /* The client sends its second request at once; the simulator does not
+   * look for a while. */
+  g_atomic_int_set (&rc.go, TRUE);
+  g_usleep (pause_ms * 1000);
+  while (!g_atomic_int_get (&rc.done))
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  g_thread_join (thread);
+  if (rc.failure != NULL)
+    g_error ("raw client: %s", rc.failure);
+  g_free (rc.body);
+
+  stats = fj_simulator_get_stats (sim);
+  log = json_object_get_array_member (json_node_get_object (stats), "log");
+  g_assert_cmpuint (json_array_get_length (log), ==, 3);
+  finished = json_object_get_double_member (json_array_get_object_element (log, 0), "finish_ms");
+  arrived = json_object_get_double_member (json_array_get_object_element (log, 1), "arrival_ms");
+  /* Arrived soon after the first reply, answered only after the pause. */
+  g_assert_cmpfloat (arrived - finished, <, pause_ms / 2.0);
+  g_assert_cmpfloat (json_object_get_double_member (json_array_get_object_element (log, 1), "first_byte_ms") - finished,
+                     >=, pause_ms - 1);
+#else
+  g_test_skip ("receive times come from the kernel on Linux only");
+#endif
 }
 
 static void
@@ -4259,6 +4320,7 @@ main (int   argc,
   g_test_add_func ("/Forkjoin/Simulator/batch-errors", test_batch_errors);
   g_test_add_func ("/Forkjoin/Simulator/batch-list-order", test_batch_list_order);
   g_test_add_func ("/Forkjoin/Simulator/batch-cache", test_batch_cache);
+  g_test_add_func ("/Forkjoin/Simulator/arrival-time", test_arrival_time);
 
   return g_test_run ();
 }
