@@ -2361,10 +2361,11 @@ take_idle_connection (FjSimulator       *self,
   g_hash_table_insert (self->idle, &idle->watch_id, idle);
 }
 
-/* When the bytes waiting on @socket arrived (the last of them, in
- * monotonic µs), from the kernel's receive timestamps (the listening
- * socket asked for them, and its connections inherit that); 0 when there
- * are none.  They are only peeked at: libsoup reads them next. */
+/* When the bytes waiting on @socket arrived (the last of them, or of their
+ * first 16 KiB, in monotonic µs), from the kernel's receive timestamps
+ * (the listening socket asked for them, and its connections inherit
+ * that); 0 when there are none.  They are only peeked at: libsoup reads
+ * them next. */
 static gint64
 idle_connection_arrival (FjSimulator *self,
                          GSocket     *socket,

@@ -2166,6 +2166,23 @@ raw_client_thread (gpointer data)
   return NULL;
 }
 
+/* Keeps the simulator's (this thread's) main loop going until the raw
+ * client is done, then checks it succeeded. */
+static void
+raw_client_finish (RawClient *rc,
+                   GThread   *thread)
+{
+  while (!g_atomic_int_get (&rc->done))
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  g_thread_join (thread);
+  if (rc->failure != NULL)
+    g_error ("raw client: %s", rc->failure);
+  g_clear_pointer (&rc->body, g_free);
+}
+
 /* The simulator serves the three requests on the one connection and,
  * once the client has closed it, closes its end too (libsoup 3.2 alone
  * leaves it in CLOSE-WAIT for good), whether plain or TLS. */
@@ -2184,15 +2201,7 @@ check_idle_connection_closed (FjSimulator *sim,
   rc.tls = tls;
   rc.body = request_body (MARKET_SYSTEM, QUESTION, FALSE);
   thread = g_thread_new ("raw-client", raw_client_thread, &rc);
-  while (!g_atomic_int_get (&rc.done))
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-  g_thread_join (thread);
-  if (rc.failure != NULL)
-    g_error ("raw client: %s", rc.failure);
-  g_free (rc.body);
+  raw_client_finish (&rc, thread);
   g_assert_cmpuint (fj_simulator_get_n_requests (sim), ==, requests + 3);
   g_assert_cmpuint (fj_simulator_get_n_connections (sim), ==, connections + 1);
 
@@ -2250,15 +2259,7 @@ test_arrival_time (void)
    * look for a while. */
   g_atomic_int_set (&rc.go, TRUE);
   g_usleep (pause_ms * 1000);
-  while (!g_atomic_int_get (&rc.done))
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-  g_thread_join (thread);
-  if (rc.failure != NULL)
-    g_error ("raw client: %s", rc.failure);
-  g_free (rc.body);
+  raw_client_finish (&rc, thread);
 
   stats = fj_simulator_get_stats (sim);
   log = json_object_get_array_member (json_node_get_object (stats), "log");
