@@ -371,21 +371,31 @@ typedef struct
   JsonNode *cache_control;     /* the last breakpoint's */
 } CacheWalk;
 
+/* A block's cache_control when it marks a breakpoint, else NULL. */
+static JsonNode *
+block_cache_control (JsonNode *block)
+{
+  JsonNode *cache_control;
+
+  if (block == NULL || !JSON_NODE_HOLDS_OBJECT (block))
+    return NULL;
+  cache_control = json_object_get_member (json_node_get_object (block), "cache_control");
+  return cache_control != NULL && !JSON_NODE_HOLDS_NULL (cache_control) ? cache_control : NULL;
+}
+
 static void
 cache_walk_block (CacheWalk  *walk,
                   const char *tag,
                   JsonNode   *block)
 {
-  JsonNode *cache_control = NULL;
+  JsonNode *cache_control = block_cache_control (block);
 
   g_string_append (walk->out, tag);
   g_string_append_c (walk->out, '\t');
   canon_append (walk->out, block, TRUE);
   g_string_append_c (walk->out, '\n');
 
-  if (JSON_NODE_HOLDS_OBJECT (block))
-    cache_control = json_object_get_member (json_node_get_object (block), "cache_control");
-  if (cache_control != NULL && !JSON_NODE_HOLDS_NULL (cache_control))
+  if (cache_control != NULL)
     {
       walk->cut = walk->out->len;
       walk->cache_control = cache_control;
@@ -411,17 +421,6 @@ cache_walk_content (CacheWalk  *walk,
 }
 
 static gboolean
-marks_breakpoint (JsonNode *block)
-{
-  JsonNode *cache_control;
-
-  if (block == NULL || !JSON_NODE_HOLDS_OBJECT (block))
-    return FALSE;
-  cache_control = json_object_get_member (json_node_get_object (block), "cache_control");
-  return cache_control != NULL && !JSON_NODE_HOLDS_NULL (cache_control);
-}
-
-static gboolean
 content_marks_breakpoint (JsonNode *content)
 {
   if (content != NULL && JSON_NODE_HOLDS_ARRAY (content))
@@ -429,11 +428,11 @@ content_marks_breakpoint (JsonNode *content)
       JsonArray *array = json_node_get_array (content);
 
       for (guint i = 0; i < json_array_get_length (array); i++)
-        if (marks_breakpoint (json_array_get_element (array, i)))
+        if (block_cache_control (json_array_get_element (array, i)) != NULL)
           return TRUE;
       return FALSE;
     }
-  return marks_breakpoint (content);
+  return block_cache_control (content) != NULL;
 }
 
 /* Whether the request has a cache breakpoint anywhere parse_cache_prefix()

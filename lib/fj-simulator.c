@@ -495,6 +495,15 @@ log_entry_to_object (LogEntry *entry)
   return object;
 }
 
+/* The time of the poll whose dispatch is running (monotonic µs). */
+static gint64
+poll_time (void)
+{
+  GSource *source = g_main_current_source ();
+
+  return source != NULL ? g_source_get_time (source) : g_get_monotonic_time ();
+}
+
 static double
 elapsed_ms (FjSimulator *self)
 {
@@ -2320,8 +2329,6 @@ unwrap_stream (GIOStream *stream)
   return base;
 }
 
-static gint64 request_arrival_time (FjSimulator *self);
-
 static void
 take_idle_connection (FjSimulator       *self,
                       SoupServerMessage *msg)
@@ -2426,7 +2433,7 @@ idle_connection_event (FjSimulator    *self,
       g_hash_table_replace (self->adopted, GUINT_TO_POINTER (address_port (idle->remote)),
                             g_object_ref (idle->socket));
       /* libsoup reads the request and calls the handler in here. */
-      self->adopted_arrival = idle_connection_arrival (self, idle->socket, request_arrival_time (NULL));
+      self->adopted_arrival = idle_connection_arrival (self, idle->socket, poll_time ());
       if (!soup_server_accept_iostream (self->server, idle->stream, idle->local, idle->remote, &error))
         {
           g_debug ("simulator: cannot hand a connection back to libsoup: %s", error->message);
@@ -2658,12 +2665,7 @@ set_request_id (SoupServerMessage *msg,
 static gint64
 request_arrival_time (FjSimulator *self)
 {
-  GSource *source = g_main_current_source ();
-
-  if (self != NULL && self->adopted_arrival != 0)
-    return self->adopted_arrival;
-
-  return source != NULL ? g_source_get_time (source) : g_get_monotonic_time ();
+  return self->adopted_arrival != 0 ? self->adopted_arrival : poll_time ();
 }
 
 static Request *
